@@ -1,0 +1,1 @@
+"""Category catalogue: field templates per product category, versions, validation."""
