@@ -1,0 +1,140 @@
+"""Daily v1 budgets: one counter row per workspace, UTC day and kind.
+
+The increment is a single conditional upsert, so at a cap of N exactly N requests
+pass however many processes race: the row lock (PostgreSQL) or the single writer
+(SQLite) orders them, and the `WHERE count + amount <= cap` refuses the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracepass.core.auth import AuthContext
+from tracepass.core.models import UsageCounter
+from tracepass.core.timeutil import seconds_to_next_utc_midnight, utc_day
+
+BudgetKind = Literal["writes", "reads"]
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+DAY_SECONDS = 86_400
+
+# Routes that are free (catalogue reads) or cost more than one unit (batch create).
+_EXEMPT = re.compile(r"^/api/v1/templates(/|$)")
+_BATCH = re.compile(r"^/api/v1/passports/batch/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    kind: BudgetKind
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetState:
+    kind: BudgetKind
+    cap: int | None
+    used: int
+    allowed: bool
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.cap is None else max(0, self.cap - self.used)
+
+
+def charge_for(method: str, path: str) -> Charge | None:
+    """What a request costs before its body is known; None when it is free."""
+    if _EXEMPT.match(path):
+        return None
+    return Charge("writes" if method in WRITE_METHODS else "reads", 1)
+
+
+def needs_body_for_cost(method: str, path: str) -> bool:
+    return method == "POST" and bool(_BATCH.match(path))
+
+
+def batch_cost(items: int) -> Charge:
+    return Charge("writes", max(1, items))
+
+
+def cap_for(auth: AuthContext, kind: BudgetKind) -> int | None:
+    plan = auth.plan
+    return plan.max_v1_writes_per_day if kind == "writes" else plan.max_v1_passports_per_day
+
+
+def _upsert(dialect_name: str):  # type: ignore[no-untyped-def]
+    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+
+
+async def charge(session: AsyncSession, auth: AuthContext, cost: Charge) -> BudgetState:
+    """Atomically add `cost` to today's counter unless that would pass the cap; commits."""
+    cap = cap_for(auth, cost.kind)
+    if cap is not None and cost.amount > cap:
+        used = await current_usage(session, auth.workspace_id, cost.kind)
+        return BudgetState(cost.kind, cap, used, allowed=False)
+    insert = _upsert(session.bind.dialect.name)
+    table = UsageCounter.__table__
+    statement = insert(table).values(
+        workspace_id=auth.workspace_id, day=utc_day(), kind=cost.kind, count=cost.amount
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["workspace_id", "day", "kind"],
+        set_={"count": table.c.count + cost.amount},
+        where=(table.c.count + cost.amount <= cap) if cap is not None else None,
+    ).returning(table.c.count)
+    used = (await session.execute(statement)).scalar_one_or_none()
+    await session.commit()
+    if used is None:
+        used = await current_usage(session, auth.workspace_id, cost.kind)
+        return BudgetState(cost.kind, cap, used, allowed=False)
+    return BudgetState(cost.kind, cap, used, allowed=True)
+
+
+async def current_usage(session: AsyncSession, workspace_id: str, kind: BudgetKind) -> int:
+    used = await session.scalar(
+        select(UsageCounter.count).where(
+            UsageCounter.workspace_id == workspace_id,
+            UsageCounter.day == utc_day(),
+            UsageCounter.kind == kind,
+        )
+    )
+    return int(used or 0)
+
+
+async def peek(session: AsyncSession, auth: AuthContext, kind: BudgetKind) -> BudgetState:
+    used = await current_usage(session, auth.workspace_id, kind)
+    cap = cap_for(auth, kind)
+    return BudgetState(kind, cap, used, allowed=cap is None or used < cap)
+
+
+def rate_limit_headers(auth: AuthContext, state: BudgetState) -> dict[str, str]:
+    """IETF RateLimit-Policy / RateLimit fields (draft-ietf-httpapi-ratelimit-headers).
+
+    Unlimited budgets have no quota to express, so they carry no such fields.
+    """
+    reset = seconds_to_next_utc_midnight()
+    policies = []
+    for kind in ("writes", "reads"):
+        cap = cap_for(auth, kind)  # type: ignore[arg-type]
+        if cap is not None:
+            policies.append(f'"{kind}";q={cap};w={DAY_SECONDS}')
+    headers: dict[str, str] = {}
+    if policies:
+        headers["RateLimit-Policy"] = ", ".join(policies)
+    if state.cap is not None:
+        headers["RateLimit"] = f'"{state.kind}";r={state.remaining};t={reset}'
+    return headers
+
+
+def over_budget_details(auth: AuthContext, state: BudgetState) -> dict[str, object]:
+    return {
+        "budget": "maxV1WritesPerDay" if state.kind == "writes" else "maxV1PassportsPerDay",
+        "limit": state.cap,
+        "used": state.used,
+        "plan": auth.plan.name,
+        "resetsInSeconds": seconds_to_next_utc_midnight(),
+    }

@@ -1,0 +1,74 @@
+"""Request body size limits, enforced before the body is read whole."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.exceptions import HTTPException
+
+from tracepass.core.asgi import ASGIApp, Message, Receive, Scope, Send, header, send_bytes
+from tracepass.core.errors import error_body
+
+_UPLOAD_PATH = re.compile(r"^/api/v1/products/[^/]+/images/?$")
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"body exceeds {limit} bytes")
+        self.limit = limit
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    def limit_for(self, path: str) -> int:
+        if _UPLOAD_PATH.match(path):
+            return self.upload_limit + MULTIPART_OVERHEAD
+        return self.json_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _reject(send, limit)
+            return
+        received = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(limit)
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, bounded_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await _reject(send, limit)
+
+
+async def _reject(send: Send, limit: int) -> None:
+    await send_bytes(
+        send,
+        413,
+        error_body("Payload too large", {"limitBytes": limit}),
+        [(b"content-type", b"application/json"), (b"connection", b"close")],
+    )
