@@ -30,6 +30,7 @@ from tracepass.core.asgi import (
 )
 from tracepass.core.auth import AuthContext, bearer_token, resolve_api_key
 from tracepass.core.errors import IDEMPOTENCY_MISMATCH, error_body
+from tracepass.core.limits import UPLOAD_PATH
 from tracepass.core.timeutil import seconds_to_next_utc_midnight
 from tracepass.db.engine import Database
 
@@ -116,7 +117,7 @@ class ApiGateway:
             return
         scope.setdefault("state", {})["auth"] = auth
         method, path = scope["method"], scope["path"]
-        key = header(scope, b"idempotency-key") if method in budgets.WRITE_METHODS else None
+        key = self._idempotency_key(scope)
         body: bytes | None = None
 
         if key is not None:
@@ -157,6 +158,13 @@ class ApiGateway:
 
         downstream_receive = receive if body is None else replaying_receive(body, receive)
         await self._run(scope, downstream_receive, send, auth, key, extra_headers)
+
+    @staticmethod
+    def _idempotency_key(scope: Scope) -> str | None:
+        """The key of a write that honours it (multipart uploads do not, as documented)."""
+        if scope["method"] not in budgets.WRITE_METHODS or UPLOAD_PATH.match(scope["path"]):
+            return None
+        return header(scope, b"idempotency-key")
 
     async def _answered_by_claim(
         self, scope: Scope, send: Send, auth: AuthContext, key: str, body: bytes

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from tracepass.core.asgi import ASGIApp, Message, Receive, Scope, Send, header, send_bytes
 from tracepass.core.errors import error_body
 
-_UPLOAD_PATH = re.compile(r"^/api/v1/products/[^/]+/images/?$")
+UPLOAD_PATH = re.compile(r"^/api/v1/products/[^/]+/images/?$")
 MULTIPART_OVERHEAD = 64 * 1024
 
 
@@ -26,7 +26,7 @@ class BodyLimitMiddleware:
         self.upload_limit = upload_limit
 
     def limit_for(self, path: str) -> int:
-        if _UPLOAD_PATH.match(path):
+        if UPLOAD_PATH.match(path):
             return self.upload_limit + MULTIPART_OVERHEAD
         return self.json_limit
 
