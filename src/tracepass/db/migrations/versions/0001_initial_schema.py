@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:03:42.618687
+Create Date: 2026-11-23 00:05:12.887628
 """
 
 from __future__ import annotations
@@ -76,6 +76,24 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "gtin_owners",
+        sa.Column("gtin", sa.String(length=14), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_gtin_owners_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("gtin", name=op.f("pk_gtin_owners")),
+    )
+    with op.batch_alter_table("gtin_owners", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_gtin_owners_workspace_id"), ["workspace_id"], unique=False
+        )
+
+    op.create_table(
         "idempotency_records",
         sa.Column("workspace_id", sa.String(length=24), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -101,6 +119,34 @@ def upgrade() -> None:
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_idempotency_records_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "outbox_events",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_outbox_events_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_events")),
+    )
+    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_outbox_events_undelivered", ["delivered_at", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_outbox_events_workspace_id"), ["workspace_id"], unique=False
         )
 
     op.create_table(
@@ -160,20 +206,188 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("workspace_id", "day", "kind", name=op.f("pk_usage_counters")),
     )
+    op.create_table(
+        "passports",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("product_id", sa.String(length=24), nullable=False),
+        sa.Column("template_id", sa.String(length=24), nullable=False),
+        sa.Column("gtin", sa.String(length=14), nullable=False),
+        sa.Column("serial", sa.String(length=100), nullable=False),
+        sa.Column("lot", sa.String(length=20), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column(
+            "fields",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "parties",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("published_revision", sa.Integer(), nullable=True),
+        sa.Column(
+            "published_snapshot",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("published_etag", sa.String(length=64), nullable=True),
+        sa.Column("suspend_reason", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=True),
+        sa.Column("suspended_at", sa.DateTime(), nullable=True),
+        sa.Column("archived_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_passports_product_id_products"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["template_id"],
+            ["template_versions.id"],
+            name=op.f("fk_passports_template_id_template_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_passports_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_passports")),
+        sa.UniqueConstraint("gtin", "serial", name=op.f("uq_passports_gtin_serial")),
+    )
+    with op.batch_alter_table("passports", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_passports_workspace_created", ["workspace_id", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_passports_workspace_product", ["workspace_id", "product_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_passports_workspace_serial", ["workspace_id", "serial"], unique=False
+        )
+        batch_op.create_index(
+            "ix_passports_workspace_status_created",
+            ["workspace_id", "status", "created_at"],
+            unique=False,
+        )
+
+    op.create_table(
+        "audit_entries",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("passport_id", sa.String(length=24), nullable=False),
+        sa.Column("actor", sa.String(length=60), nullable=False),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column(
+            "changes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["passport_id"],
+            ["passports.id"],
+            name=op.f("fk_audit_entries_passport_id_passports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_audit_entries_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_entries")),
+    )
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_audit_entries_passport_created", ["passport_id", "created_at", "id"], unique=False
+        )
+
+    op.create_table(
+        "review_items",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("passport_id", sa.String(length=24), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column(
+            "value",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("source_locale", sa.String(length=12), nullable=False),
+        sa.Column(
+            "translations",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("actor", sa.String(length=60), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("decided_by", sa.String(length=60), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["passport_id"],
+            ["passports.id"],
+            name=op.f("fk_review_items_passport_id_passports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_review_items_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_items")),
+    )
+    with op.batch_alter_table("review_items", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_review_items_passport_status", ["passport_id", "status", "created_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("review_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_items_passport_status")
+
+    op.drop_table("review_items")
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entries_passport_created")
+
+    op.drop_table("audit_entries")
+    with op.batch_alter_table("passports", schema=None) as batch_op:
+        batch_op.drop_index("ix_passports_workspace_status_created")
+        batch_op.drop_index("ix_passports_workspace_serial")
+        batch_op.drop_index("ix_passports_workspace_product")
+        batch_op.drop_index("ix_passports_workspace_created")
+
+    op.drop_table("passports")
     op.drop_table("usage_counters")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index("ix_products_workspace_created")
 
     op.drop_table("products")
+    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_events_workspace_id"))
+        batch_op.drop_index("ix_outbox_events_undelivered")
+
+    op.drop_table("outbox_events")
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idempotency_records_created_at"))
 
     op.drop_table("idempotency_records")
+    with op.batch_alter_table("gtin_owners", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_gtin_owners_workspace_id"))
+
+    op.drop_table("gtin_owners")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_workspace_id"))
 
