@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:05:12.887628
+Create Date: 2026-11-23 00:06:50.438522
 """
 
 from __future__ import annotations
@@ -277,6 +277,38 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "access_grants",
+        sa.Column("id", sa.String(length=24), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("passport_id", sa.String(length=24), nullable=False),
+        sa.Column("level", sa.String(length=12), nullable=False),
+        sa.Column("label", sa.String(length=200), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("token_prefix", sa.String(length=16), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["passport_id"],
+            ["passports.id"],
+            name=op.f("fk_access_grants_passport_id_passports"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_access_grants_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_grants")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_access_grants_token_hash")),
+    )
+    with op.batch_alter_table("access_grants", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_access_grants_passport_created", ["passport_id", "created_at"], unique=False
+        )
+
+    op.create_table(
         "audit_entries",
         sa.Column("id", sa.String(length=24), nullable=False),
         sa.Column("workspace_id", sa.String(length=24), nullable=False),
@@ -363,6 +395,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_entries_passport_created")
 
     op.drop_table("audit_entries")
+    with op.batch_alter_table("access_grants", schema=None) as batch_op:
+        batch_op.drop_index("ix_access_grants_passport_created")
+
+    op.drop_table("access_grants")
     with op.batch_alter_table("passports", schema=None) as batch_op:
         batch_op.drop_index("ix_passports_workspace_status_created")
         batch_op.drop_index("ix_passports_workspace_serial")

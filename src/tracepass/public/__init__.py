@@ -1,0 +1,1 @@
+"""The public side of a passport: GS1 Digital Link resolver, viewer, access grants, QR."""
