@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 00:06:50.438522
+Create Date: 2026-11-23 00:08:15.589628
 """
 
 from __future__ import annotations
@@ -207,6 +207,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workspace_id", "day", "kind", name=op.f("pk_usage_counters")),
     )
     op.create_table(
+        "media_objects",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("workspace_id", sa.String(length=24), nullable=False),
+        sa.Column("product_id", sa.String(length=24), nullable=False),
+        sa.Column("content_type", sa.String(length=20), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_media_objects_product_id_products"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_media_objects_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_media_objects")),
+    )
+    with op.batch_alter_table("media_objects", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_media_objects_workspace_product", ["workspace_id", "product_id"], unique=False
+        )
+
+    op.create_table(
         "passports",
         sa.Column("id", sa.String(length=24), nullable=False),
         sa.Column("workspace_id", sa.String(length=24), nullable=False),
@@ -406,6 +433,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_passports_workspace_created")
 
     op.drop_table("passports")
+    with op.batch_alter_table("media_objects", schema=None) as batch_op:
+        batch_op.drop_index("ix_media_objects_workspace_product")
+
+    op.drop_table("media_objects")
     op.drop_table("usage_counters")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index("ix_products_workspace_created")

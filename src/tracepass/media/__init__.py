@@ -1,0 +1,1 @@
+"""Product image uploads: type sniffing, storage backends and the public /media route."""
