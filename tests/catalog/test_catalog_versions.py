@@ -272,3 +272,23 @@ async def test_two_concurrent_seeders_store_each_version_once(tmp_path: Path) ->
             await engine.dispose()
     assert len(rows) == len(load_catalog())
     assert {r.version for r in rows} == {1}
+
+
+async def test_caches_keep_two_databases_apart(sessions, tmp_path: Path) -> None:
+    other_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    async with other_engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all, tables=[TemplateVersion.__table__])
+    other_sessions = async_sessionmaker(other_engine)
+    try:
+        async with sessions() as session:
+            await seed_catalog(session)
+            first = await current_template(session, "battery")
+        async with other_sessions() as session:
+            await seed_catalog(session)
+            second = await current_template(session, "battery")
+            foreign = await template_by_id(session, first.template_id if first else "")
+    finally:
+        await other_engine.dispose()
+    assert first is not None and second is not None
+    assert first.template_id != second.template_id
+    assert foreign is None

@@ -4,6 +4,8 @@ A template version is immutable, so `template_id -> Template` is cached forever.
 The "current" template of each category is the stored version whose content hash
 equals the catalogue data shipped with this process (normally the latest one); it
 is cached per process once seeded or first read. `clear_cache()` resets both.
+Both caches are namespaced by database URL, so one process talking to two
+databases (the test suite: SQLite and PostgreSQL) never mixes their ids.
 """
 
 from __future__ import annotations
@@ -22,8 +24,17 @@ logger = logging.getLogger("tracepass.catalog")
 
 SEED_ATTEMPTS = 5
 
-_by_id: dict[str, Template] = {}
-_current: dict[str, str] = {}  # category key -> template id
+_by_id: dict[tuple[str, str], Template] = {}  # (database, template id) -> template
+_current: dict[tuple[str, str], str] = {}  # (database, category key) -> template id
+
+
+def _db(session: AsyncSession) -> str:
+    try:
+        bind = session.get_bind()
+        engine = getattr(bind, "engine", bind)
+        return str(engine.url.render_as_string(hide_password=True))
+    except Exception:  # an unbound session: one shared namespace
+        return ""
 
 
 def clear_cache() -> None:
@@ -32,20 +43,20 @@ def clear_cache() -> None:
     _current.clear()
 
 
-def _remember(template_id: str, version: int, category: Category) -> Template:
-    cached = _by_id.get(template_id)
+def _remember(db: str, template_id: str, version: int, category: Category) -> Template:
+    cached = _by_id.get((db, template_id))
     if cached is not None:
         return cached
     template = Template(template_id=template_id, version=version, category=category)
-    _by_id[template_id] = template
+    _by_id[(db, template_id)] = template
     return template
 
 
-def _from_row(row: TemplateVersion) -> Template:
-    cached = _by_id.get(row.id)
+def _from_row(db: str, row: TemplateVersion) -> Template:
+    cached = _by_id.get((db, row.id))
     if cached is not None:
         return cached
-    return _remember(row.id, row.version, Category.from_dict(row.definition))
+    return _remember(db, row.id, row.version, Category.from_dict(row.definition))
 
 
 async def _by_hash(session: AsyncSession, key: str, digest: str) -> TemplateVersion | None:
@@ -66,13 +77,14 @@ async def _latest(session: AsyncSession, key: str) -> TemplateVersion | None:
 
 
 async def _seed_one(session: AsyncSession, category: Category) -> Template:
+    db = _db(session)
     digest = category.content_hash
     for _attempt in range(SEED_ATTEMPTS):
         existing = await _by_hash(session, category.key, digest)
         if existing is not None:
             # Same content hash: the shipped data *is* that version's definition.
-            template = _remember(existing.id, existing.version, category)
-            _current[category.key] = template.template_id
+            template = _remember(db, existing.id, existing.version, category)
+            _current[(db, category.key)] = template.template_id
             return template
         latest = await _latest(session, category.key)
         version = latest.version + 1 if latest is not None else 1
@@ -93,8 +105,8 @@ async def _seed_one(session: AsyncSession, category: Category) -> Template:
             await session.rollback()
             continue
         logger.info("template %s version %s stored as %s", category.key, version, template_id)
-        template = _remember(template_id, version, category)
-        _current[category.key] = template_id
+        template = _remember(db, template_id, version, category)
+        _current[(db, category.key)] = template_id
         return template
     raise RuntimeError(f"could not store a template version for {category.key!r}")
 
@@ -111,17 +123,18 @@ async def current_template(session: AsyncSession, slug_or_key: str) -> Template 
     category = resolve_category(slug_or_key)
     if category is None:
         return None
-    template_id = _current.get(category.key)
-    if template_id is not None and template_id in _by_id:
-        return _by_id[template_id]
+    db = _db(session)
+    template_id = _current.get((db, category.key))
+    if template_id is not None and (db, template_id) in _by_id:
+        return _by_id[(db, template_id)]
     row = await _by_hash(session, category.key, category.content_hash)
     if row is not None:
-        template = _from_row(row)
-        _current[category.key] = template.template_id
+        template = _from_row(db, row)
+        _current[(db, category.key)] = template.template_id
         return template
     # Catalogue changed but not seeded yet: the newest stored version, uncached.
     row = await _latest(session, category.key)
-    return _from_row(row) if row is not None else None
+    return _from_row(db, row) if row is not None else None
 
 
 async def current_templates(session: AsyncSession) -> list[Template]:
@@ -138,8 +151,9 @@ async def template_by_id(session: AsyncSession, template_id: str) -> Template | 
     """Any stored version by its id, current or not; None for an unknown id."""
     if not isinstance(template_id, str) or not is_object_id(template_id):
         return None
-    cached = _by_id.get(template_id)
+    db = _db(session)
+    cached = _by_id.get((db, template_id))
     if cached is not None:
         return cached
     row = await session.get(TemplateVersion, template_id)
-    return _from_row(row) if row is not None else None
+    return _from_row(db, row) if row is not None else None
