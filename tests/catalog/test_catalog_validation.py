@@ -84,12 +84,12 @@ def test_none_clears_and_is_allowed_even_for_required_fields() -> None:
 
 
 def test_non_mapping_input_is_an_error_not_an_exception() -> None:
-    values, errors = validate_values(BATTERY, ["nominal_voltage", 48])  # type: ignore[arg-type]
+    values, errors = validate_values(BATTERY, ["nominal_voltage", 48])
     assert values == {} and "values" in errors
 
 
 def test_non_string_key_is_reported_not_raised() -> None:
-    _, errors = validate_values(BATTERY, {1: "x"})  # type: ignore[dict-item]
+    _, errors = validate_values(BATTERY, {1: "x"})
     assert "1" in errors
 
 

@@ -11,6 +11,7 @@ databases (the test suite: SQLite and PostgreSQL) never mixes their ids.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,8 +31,8 @@ _current: dict[tuple[str, str], str] = {}  # (database, category key) -> templat
 
 def _db(session: AsyncSession) -> str:
     try:
-        bind = session.get_bind()
-        engine = getattr(bind, "engine", bind)
+        bind: Any = session.get_bind()
+        engine: Any = getattr(bind, "engine", bind)
         return str(engine.url.render_as_string(hide_password=True))
     except Exception:  # an unbound session: one shared namespace
         return ""
