@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from tracepass.catalog.completeness import CRITICAL, INFO, WARNING, completeness_report
-from tracepass.catalog.definitions import resolve_category
+from tracepass.catalog.definitions import load_catalog
 
-BATTERY = resolve_category("batteries")
-assert BATTERY is not None
+BATTERY = load_catalog()["batteries"]
 SEED = {"battery_chemistry": "lithium-ion", "nominal_voltage": 48}
 REQUIRED = [f.key for f in BATTERY.fields if f.required and not f.anticipated]
 

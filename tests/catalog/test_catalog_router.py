@@ -16,19 +16,20 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from tracepass.catalog.definitions import DATA_TYPES, load_catalog
-from tracepass.catalog.models import TemplateVersion
 from tracepass.catalog.router import router
 from tracepass.catalog.service import clear_cache, seed_catalog
 from tracepass.core.errors import install_error_handlers
 from tracepass.db.base import Base
 from tracepass.db.session import get_session
 
+TABLE = Base.metadata.tables["template_versions"]
+
 
 @pytest.fixture
 async def local(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'router.db'}")
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all, tables=[TemplateVersion.__table__])
+        await conn.run_sync(Base.metadata.create_all, tables=[TABLE])
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     clear_cache()
     async with sessions() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracepass.catalog.definitions import FieldDef, RegulationRef, resolve_category
+from tracepass.catalog.definitions import FieldDef, RegulationRef, load_catalog, resolve_category
 from tracepass.catalog.validation import (
     field_errors,
     normalise_key,
@@ -12,8 +12,7 @@ from tracepass.catalog.validation import (
     validate_values,
 )
 
-BATTERY = resolve_category("battery")
-assert BATTERY is not None
+BATTERY = load_catalog()["batteries"]
 REF = RegulationRef(instrument="32023R1542", instrument_name="Battery Regulation", kind="x")
 
 

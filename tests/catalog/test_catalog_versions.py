@@ -23,12 +23,14 @@ from tracepass.catalog.service import (
 from tracepass.db.base import Base
 from tracepass.db.ids import is_object_id, new_object_id
 
+TABLE = Base.metadata.tables["template_versions"]
+
 
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}")
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all, tables=[TemplateVersion.__table__])
+        await conn.run_sync(Base.metadata.create_all, tables=[TABLE])
     clear_cache()
     yield async_sessionmaker(engine)
     clear_cache()
@@ -186,7 +188,7 @@ async def test_template_by_id_is_served_from_cache_after_first_read(sessions) ->
         template = await current_template(session, "toys")
     assert template is not None
     async with sessions() as session:
-        await session.execute(TemplateVersion.__table__.delete())
+        await session.execute(TABLE.delete())
         await session.commit()
         again = await template_by_id(session, template.template_id)
     assert again is template
@@ -255,7 +257,7 @@ async def test_two_concurrent_seeders_store_each_version_once(tmp_path: Path) ->
     url = f"sqlite+aiosqlite:///{tmp_path / 'race.db'}"
     engines = [create_async_engine(url, connect_args={"timeout": 30}) for _ in range(2)]
     async with engines[0].begin() as conn:
-        await conn.run_sync(Base.metadata.create_all, tables=[TemplateVersion.__table__])
+        await conn.run_sync(Base.metadata.create_all, tables=[TABLE])
 
     async def seed(engine) -> None:
         async with async_sessionmaker(engine)() as session:
@@ -277,7 +279,7 @@ async def test_two_concurrent_seeders_store_each_version_once(tmp_path: Path) ->
 async def test_caches_keep_two_databases_apart(sessions, tmp_path: Path) -> None:
     other_engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
     async with other_engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all, tables=[TemplateVersion.__table__])
+        await conn.run_sync(Base.metadata.create_all, tables=[TABLE])
     other_sessions = async_sessionmaker(other_engine)
     try:
         async with sessions() as session:
