@@ -1,0 +1,279 @@
+"""Passport queries. Every query is scoped by workspace_id (GTIN ownership is global)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracepass.passports.lifecycle import ARCHIVED
+from tracepass.passports.models import AuditEntry, GtinOwner, OutboxEvent, Passport, ReviewItem
+from tracepass.products.models import Product
+from tracepass.workspaces.models import Workspace
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+# --- passports ---
+
+
+async def get_passport(
+    session: AsyncSession, workspace_id: str, passport_id: str, *, for_update: bool = False
+) -> Passport | None:
+    stmt = select(Passport).where(Passport.id == passport_id, Passport.workspace_id == workspace_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_by_serial(
+    session: AsyncSession,
+    workspace_id: str,
+    serial: str,
+    gtin: str | None = None,
+    *,
+    for_update: bool = False,
+) -> list[Passport]:
+    """At most two matches: enough to tell "one" from "ambiguous"."""
+    stmt = select(Passport).where(Passport.workspace_id == workspace_id, Passport.serial == serial)
+    if gtin is not None:
+        stmt = stmt.where(Passport.gtin == gtin)
+    stmt = stmt.order_by(Passport.gtin).limit(2)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def gtins_for_serial(session: AsyncSession, workspace_id: str, serial: str) -> list[str]:
+    stmt = (
+        select(Passport.gtin)
+        .where(Passport.workspace_id == workspace_id, Passport.serial == serial)
+        .order_by(Passport.gtin)
+        .limit(20)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def list_query(
+    workspace_id: str,
+    product_id: str | None = None,
+    status: str | None = None,
+    search: str | None = None,
+) -> Select[Any]:
+    stmt = select(Passport).where(Passport.workspace_id == workspace_id)
+    if product_id is not None:
+        stmt = stmt.where(Passport.product_id == product_id)
+    if status is not None:
+        stmt = stmt.where(Passport.status == status)
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(
+                Passport.gtin.ilike(pattern, escape="\\"),
+                Passport.serial.ilike(pattern, escape="\\"),
+            )
+        )
+    return stmt.order_by(Passport.created_at.desc(), Passport.id.desc())
+
+
+async def count_live(session: AsyncSession, workspace_id: str) -> int:
+    stmt = select(func.count()).where(
+        Passport.workspace_id == workspace_id, Passport.status != ARCHIVED
+    )
+    return int(await session.scalar(stmt) or 0)
+
+
+async def lock_workspace(session: AsyncSession, workspace_id: str) -> None:
+    """Serialise quota checks of one workspace (PostgreSQL; SQLite writers are serial anyway)."""
+    await session.execute(
+        select(Workspace.id).where(Workspace.id == workspace_id).with_for_update()
+    )
+
+
+async def existing_serials(
+    session: AsyncSession, gtins: Iterable[str], serials: Iterable[str]
+) -> set[tuple[str, str]]:
+    """(gtin, serial) pairs already taken, among the given GTINs and serials (one query)."""
+    gtin_list, serial_list = sorted(set(gtins)), sorted(set(serials))
+    if not gtin_list or not serial_list:
+        return set()
+    stmt = select(Passport.gtin, Passport.serial).where(
+        Passport.gtin.in_(gtin_list), Passport.serial.in_(serial_list)
+    )
+    return {(row.gtin, row.serial) for row in await session.execute(stmt)}
+
+
+async def insert_passports(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(Passport), list(rows))
+
+
+async def set_status(
+    session: AsyncSession,
+    workspace_id: str,
+    passport_id: str,
+    expected: str,
+    values: Mapping[str, Any],
+) -> bool:
+    """Move a passport out of `expected` atomically; False when its status was not `expected`."""
+    stmt = (
+        update(Passport)
+        .where(
+            Passport.id == passport_id,
+            Passport.workspace_id == workspace_id,
+            Passport.status == expected,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def delete_unpublished(
+    session: AsyncSession, workspace_id: str, passport_id: str, statuses: Iterable[str]
+) -> bool:
+    stmt = (
+        delete(Passport)
+        .where(
+            Passport.id == passport_id,
+            Passport.workspace_id == workspace_id,
+            Passport.status.in_(list(statuses)),
+            Passport.published_at.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# --- products (read directly; the products domain owns writes other than the count) ---------
+
+
+async def products_by_id(
+    session: AsyncSession, workspace_id: str, product_ids: Iterable[str]
+) -> dict[str, Product]:
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    stmt = select(Product).where(Product.workspace_id == workspace_id, Product.id.in_(ids))
+    return {p.id: p for p in (await session.execute(stmt)).scalars().all()}
+
+
+async def add_to_passport_count(
+    session: AsyncSession, workspace_id: str, product_id: str, delta: int
+) -> None:
+    await session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.workspace_id == workspace_id)
+        .values(passport_count=Product.passport_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- GTIN ownership ----------------------------------------------------------------------
+
+
+async def claim_gtins(
+    session: AsyncSession, workspace_id: str, gtins: Iterable[str], now: datetime
+) -> dict[str, str]:
+    """Claim unowned GTINs for the workspace; returns the owner of every GTIN given.
+
+    Insert-or-ignore then read: two workspaces racing for a new GTIN both insert, the
+    primary key lets exactly one win, and both read the same owner afterwards.
+    """
+    gtin_list = sorted(set(gtins))
+    if not gtin_list:
+        return {}
+    rows = [{"gtin": g, "workspace_id": workspace_id, "created_at": now} for g in gtin_list]
+    builder = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    await session.execute(builder(GtinOwner).on_conflict_do_nothing(index_elements=["gtin"]), rows)
+    stmt = select(GtinOwner.gtin, GtinOwner.workspace_id).where(GtinOwner.gtin.in_(gtin_list))
+    return {row.gtin: row.workspace_id for row in await session.execute(stmt)}
+
+
+# --- review queue ---
+
+
+def review_query(workspace_id: str, passport_id: str, status: str | None) -> Select[Any]:
+    stmt = select(ReviewItem).where(
+        ReviewItem.workspace_id == workspace_id, ReviewItem.passport_id == passport_id
+    )
+    if status is not None:
+        stmt = stmt.where(ReviewItem.status == status)
+    return stmt.order_by(ReviewItem.created_at, ReviewItem.id)
+
+
+async def pending_review_item(
+    session: AsyncSession, workspace_id: str, passport_id: str, key: str
+) -> ReviewItem | None:
+    stmt = (
+        select(ReviewItem)
+        .where(
+            ReviewItem.workspace_id == workspace_id,
+            ReviewItem.passport_id == passport_id,
+            ReviewItem.key == key,
+            ReviewItem.status == "pending",
+        )
+        .order_by(ReviewItem.created_at.desc(), ReviewItem.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def pending_keys(session: AsyncSession, workspace_id: str, passport_id: str) -> list[str]:
+    stmt = (
+        select(ReviewItem.key)
+        .where(
+            ReviewItem.workspace_id == workspace_id,
+            ReviewItem.passport_id == passport_id,
+            ReviewItem.status == "pending",
+        )
+        .distinct()
+    )
+    return sorted((await session.execute(stmt)).scalars().all())
+
+
+async def supersede_pending(
+    session: AsyncSession, workspace_id: str, passport_id: str, key: str, now: datetime
+) -> None:
+    await session.execute(
+        update(ReviewItem)
+        .where(
+            ReviewItem.workspace_id == workspace_id,
+            ReviewItem.passport_id == passport_id,
+            ReviewItem.key == key,
+            ReviewItem.status == "pending",
+        )
+        .values(status="superseded", decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- audit trail and outbox ---
+
+
+def audit_query(workspace_id: str, passport_id: str) -> Select[Any]:
+    return (
+        select(AuditEntry)
+        .where(AuditEntry.workspace_id == workspace_id, AuditEntry.passport_id == passport_id)
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    )
+
+
+async def insert_audit(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(AuditEntry), list(rows))
+
+
+async def insert_outbox(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(OutboxEvent), list(rows))

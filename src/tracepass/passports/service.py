@@ -1,0 +1,944 @@
+"""Passport rules: identity and quotas on create, field and party writes, the review
+queue, lifecycle transitions, publishing, deletion. Every change writes its audit
+entry (and, for status changes, its outbox event) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from tracepass.catalog.definitions import Template
+from tracepass.catalog.service import template_by_id
+from tracepass.catalog.validation import (
+    normalise_key,
+    unknown_key_message,
+    url_problem,
+    validate_values,
+)
+from tracepass.core.auth import AuthContext
+from tracepass.core.errors import ApiError, field_errors_from_pydantic, not_found, validation_error
+from tracepass.core.pagination import PageParams, page_envelope, paginate
+from tracepass.core.timeutil import iso_z, utcnow
+from tracepass.db.ids import is_object_id, new_object_id
+from tracepass.passports import gs1, lifecycle
+from tracepass.passports import repository as repo
+from tracepass.passports.compliance import ComplianceResult, evaluate
+from tracepass.passports.countries import ISO_3166_ALPHA2
+from tracepass.passports.fields import build_entry
+from tracepass.passports.models import Passport, ReviewItem
+from tracepass.passports.schemas import (
+    PARTY_ROLES,
+    REVIEWED_SOURCES,
+    CreatePassportInput,
+    FieldUpdateInput,
+    PartyInput,
+)
+from tracepass.passports.views import (
+    audit_wire,
+    build_snapshot,
+    list_item_wire,
+    passport_wire,
+    review_item_wire,
+    snapshot_etag,
+)
+from tracepass.products.models import Product
+
+CREATE_ATTEMPTS = 3
+SERIAL_TAKEN = "Serial number already exists for this GTIN"
+GTIN_TAKEN = "GTIN is registered to another workspace"
+SUSPEND_REASON_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    auth: AuthContext
+    public_base: str
+
+    @property
+    def workspace_id(self) -> str:
+        return self.auth.workspace_id
+
+
+@dataclass(frozen=True, slots=True)
+class PassportRef:
+    """How a route addresses a passport: by id, or by serial (and optionally GTIN)."""
+
+    passport_id: str | None = None
+    serial: str | None = None
+    gtin: str | None = None
+
+
+# --- small helpers ---
+
+
+def _audit_row(
+    caller: Caller, passport_id: str, action: str, changes: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": new_object_id(),
+        "workspace_id": caller.workspace_id,
+        "passport_id": passport_id,
+        "actor": caller.auth.actor,
+        "action": action,
+        "changes": changes,
+        "created_at": now,
+    }
+
+
+def _outbox_row(
+    caller: Caller, event: str, p: Passport, now: datetime, **extra: Any
+) -> dict[str, Any]:
+    payload = {
+        "passportId": p.id,
+        "productId": p.product_id,
+        "gtin": p.gtin,
+        "serialNumber": p.serial,
+        "status": p.status,
+        "actor": caller.auth.actor,
+        "occurredAt": iso_z(now),
+        **extra,
+    }
+    return {
+        "id": new_object_id(),
+        "workspace_id": caller.workspace_id,
+        "type": event,
+        "payload": payload,
+        "created_at": now,
+    }
+
+
+async def _template(session: AsyncSession, template_id: str) -> Template:
+    template = await template_by_id(session, template_id)
+    if template is None:  # a pinned template version is never deleted
+        raise RuntimeError(f"template version {template_id} is missing")
+    return template
+
+
+def _set_loaded(p: Passport, values: dict[str, Any]) -> None:
+    """Reflect a Core UPDATE on the loaded object without marking it dirty."""
+    for name, value in values.items():
+        set_committed_value(p, name, value)
+
+
+def _ensure_editable(p: Passport) -> None:
+    if p.status not in lifecycle.EDITABLE_STATUSES:
+        raise lifecycle.read_only(p.status)
+
+
+def parse_gtin_query(gtin: str | None) -> str | None:
+    if gtin is None:
+        return None
+    normalised = gs1.normalise_gtin(gtin)
+    if normalised is None:
+        raise validation_error({"gtin": [gs1.gtin_problem(gtin) or "Invalid GTIN."]})
+    return normalised
+
+
+# --- loading ---
+
+
+async def load(
+    session: AsyncSession, caller: Caller, ref: PassportRef, *, for_update: bool = False
+) -> Passport:
+    if ref.passport_id is not None:
+        if not is_object_id(ref.passport_id):
+            raise not_found("passport")
+        found = await repo.get_passport(
+            session, caller.workspace_id, ref.passport_id, for_update=for_update
+        )
+        if found is None:
+            raise not_found("passport")
+        return found
+    assert ref.serial is not None
+    matches = await repo.find_by_serial(
+        session, caller.workspace_id, ref.serial, ref.gtin, for_update=for_update
+    )
+    if not matches:
+        raise not_found("passport")
+    if len(matches) > 1:
+        gtins = await repo.gtins_for_serial(session, caller.workspace_id, ref.serial)
+        raise ApiError(
+            409,
+            "ambiguous_serial",
+            {
+                "reason": "This serial number exists under several GTINs; pass `gtin`.",
+                "serialNumber": ref.serial,
+                "gtins": gtins,
+            },
+        )
+    return matches[0]
+
+
+async def _product(session: AsyncSession, caller: Caller, product_id: str) -> Product | None:
+    return (await repo.products_by_id(session, caller.workspace_id, [product_id])).get(product_id)
+
+
+# --- reading ---
+
+
+async def read_passport(
+    session: AsyncSession,
+    caller: Caller,
+    ref: PassportRef,
+    *,
+    lang: str | None = None,
+    full: bool = False,
+) -> dict[str, Any]:
+    p = await load(session, caller, ref)
+    return await render(session, caller, p, lang=lang, full=full)
+
+
+async def render(
+    session: AsyncSession,
+    caller: Caller,
+    p: Passport,
+    *,
+    lang: str | None = None,
+    full: bool = False,
+) -> dict[str, Any]:
+    template = await _template(session, p.template_id)
+    product = await _product(session, caller, p.product_id)
+    pending = await repo.pending_keys(session, caller.workspace_id, p.id)
+    return passport_wire(
+        p,
+        template,
+        caller.public_base,
+        product=product,
+        lang=lang,
+        full=full,
+        pending_reviews=len(pending),
+    )
+
+
+async def list_passports(
+    session: AsyncSession,
+    caller: Caller,
+    params: PageParams,
+    *,
+    product_id: str | None,
+    status: str | None,
+    search: str | None,
+) -> dict[str, Any]:
+    if product_id is not None and not is_object_id(product_id):
+        raise validation_error({"productId": ["Must be a 24-character hex id."]})
+    query = repo.list_query(caller.workspace_id, product_id, status, (search or "").strip())
+    rows, total = await paginate(session, query, params)
+    items = []
+    for p in rows:
+        template = await template_by_id(session, p.template_id)
+        items.append(list_item_wire(p, template, caller.public_base))
+    return page_envelope(items, total, params)
+
+
+# --- creating ---
+
+
+@dataclass
+class _Prepared:
+    index: int
+    body: CreatePassportInput
+    gtin: str
+    parties: dict[str, Any]
+    product: Product | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def party_entry(party: PartyInput, now: datetime) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """(stored party, field errors). Keys are camelCase as on the wire."""
+    errors: dict[str, list[str]] = {}
+    if party.gln is not None and not gs1.is_valid_gln(party.gln):
+        errors["gln"] = ["GLN must be 13 digits with a valid GS1 check digit."]
+    if party.gln is None and party.legacy_operator_id is None:
+        errors["gln"] = ["Set `gln` or `legacyOperatorId`: a party needs an identifier."]
+    if party.country is not None and party.country not in ISO_3166_ALPHA2:
+        errors["country"] = ["Must be an ISO 3166-1 alpha-2 country code (e.g. `DE`)."]
+    if party.url is not None:
+        problem = url_problem(party.url)
+        if problem is None and not party.url.lower().startswith("https://"):
+            problem = "Must be an https:// URL."
+        if problem:
+            errors["url"] = [problem]
+    if not party.legal_name.strip():
+        errors["legalName"] = ["Must not be blank."]
+    entry = party.model_dump(by_alias=True, exclude_none=True)
+    entry["updatedAt"] = iso_z(now)
+    return entry, errors
+
+
+def _check_role(role: str) -> None:
+    if role not in PARTY_ROLES:
+        raise validation_error(
+            {"role": [f"Unknown role `{role}`. Allowed: {', '.join(PARTY_ROLES)}."]}
+        )
+
+
+def _prepare_identity(index: int, body: CreatePassportInput, now: datetime) -> _Prepared:
+    errors: dict[str, list[str]] = {}
+    gtin = gs1.normalise_gtin(body.gs1.gtin)
+    if gtin is None:
+        errors["gs1.gtin"] = [gs1.gtin_problem(body.gs1.gtin) or "Invalid GTIN."]
+    serial_problem = gs1.serial_problem(body.gs1.serial_number)
+    if serial_problem:
+        errors["gs1.serialNumber"] = [serial_problem]
+    if body.gs1.lot is not None and (lot_problem := gs1.lot_problem(body.gs1.lot)):
+        errors["gs1.lot"] = [lot_problem]
+    parties: dict[str, Any] = {}
+    for role, party in (body.parties or {}).items():
+        if role not in PARTY_ROLES:
+            errors[f"parties.{role}"] = [f"Unknown role. Allowed: {', '.join(PARTY_ROLES)}."]
+            continue
+        entry, party_errors = party_entry(party, now)
+        for name, messages in party_errors.items():
+            errors[f"parties.{role}.{name}"] = messages
+        parties[role] = entry
+    if errors:
+        raise validation_error(errors)
+    if not is_object_id(body.product_id):
+        raise not_found("product")
+    assert gtin is not None
+    return _Prepared(index, body, gtin, parties)
+
+
+def _prepare_fields(
+    item: _Prepared, template: Template, caller: Caller, now: datetime
+) -> dict[str, Any]:
+    """The starting field map: the product's defaults, then the item's own values."""
+    assert item.product is not None
+    stamp = iso_z(now) or ""
+    locale = caller.auth.default_source_locale
+    defaults, _ = validate_values(template, item.product.default_field_values or {})
+    given, errors = validate_values(template, item.body.field_values or {})
+    if errors:
+        raise validation_error({f"fieldValues.{k}": v for k, v in errors.items()})
+    entries: dict[str, Any] = {}
+    for values, source in ((defaults, "system"), (given, "manual")):
+        for key, value in values.items():
+            entry, messages = build_entry(
+                template.field_by_key[key],
+                value,
+                source=source,
+                source_locale=locale,
+                translations=None,
+                updated_at=stamp,
+            )
+            if messages:
+                raise validation_error({f"fieldValues.{key}": messages})
+            if entry is None:
+                entries.pop(key, None)
+            else:
+                entries[key] = entry
+    return entries
+
+
+def _quota_error(caller: Caller, live: int, requested: int) -> ApiError:
+    plan = caller.auth.plan
+    return ApiError(
+        402,
+        "overage_required",
+        {
+            "reason": "This would exceed the plan's DPP quota."
+            + (
+                " Retry with `confirmOverage: true` to accept the overage charge."
+                if plan.overage_allowed
+                else " The plan does not allow overage; upgrade or archive passports."
+            ),
+            "plan": plan.name,
+            "maxDpps": plan.max_dpps,
+            "livePassports": live,
+            "requested": requested,
+            "overage": live + requested - (plan.max_dpps or 0),
+            "overageAllowed": plan.overage_allowed,
+        },
+    )
+
+
+async def _check_quota(
+    session: AsyncSession, caller: Caller, requested: int, confirm_overage: bool
+) -> None:
+    plan = caller.auth.plan
+    if plan.max_dpps is None or requested == 0:
+        return
+    await repo.lock_workspace(session, caller.workspace_id)
+    live = await repo.count_live(session, caller.workspace_id)
+    if live + requested <= plan.max_dpps:
+        return
+    if confirm_overage and plan.overage_allowed:
+        return
+    raise _quota_error(caller, live, requested)
+
+
+def _passport_row(item: _Prepared, caller: Caller, now: datetime) -> dict[str, Any]:
+    assert item.product is not None
+    return {
+        "id": new_object_id(),
+        "workspace_id": caller.workspace_id,
+        "product_id": item.product.id,
+        "template_id": item.product.template_id,
+        "gtin": item.gtin,
+        "serial": item.body.gs1.serial_number,
+        "lot": item.body.gs1.lot,
+        "status": lifecycle.DRAFT,
+        "fields": item.fields,
+        "parties": item.parties,
+        "revision": 1,
+        "published_revision": None,
+        "published_snapshot": None,
+        "published_etag": None,
+        "suspend_reason": None,
+        "created_at": now,
+        "updated_at": now,
+        "published_at": None,
+        "suspended_at": None,
+        "archived_at": None,
+    }
+
+
+Outcome = dict[str, Any] | ApiError
+
+
+async def _create_all(
+    session: AsyncSession,
+    caller: Caller,
+    bodies: Sequence[CreatePassportInput | ApiError],
+    confirm_overage: bool,
+) -> list[Outcome]:
+    """Create every valid item in one transaction (bulk inserts, a handful of queries)."""
+    now = utcnow()
+    outcomes: list[Outcome | None] = [None] * len(bodies)
+    prepared: list[_Prepared] = []
+    for index, body in enumerate(bodies):
+        if isinstance(body, ApiError):
+            outcomes[index] = body
+            continue
+        try:
+            prepared.append(_prepare_identity(index, body, now))
+        except ApiError as exc:
+            outcomes[index] = exc
+
+    def fail(item: _Prepared, error: ApiError) -> None:
+        outcomes[item.index] = error
+
+    products = await repo.products_by_id(
+        session, caller.workspace_id, (i.body.product_id for i in prepared)
+    )
+    remaining: list[_Prepared] = []
+    for item in prepared:
+        product = products.get(item.body.product_id)
+        if product is None:
+            fail(item, not_found("product"))
+            continue
+        if product.status != "active":
+            fail(item, ApiError(409, "Product is archived", {"productId": product.id}))
+            continue
+        item.product = product
+        try:
+            item.fields = _prepare_fields(
+                item, await _template(session, product.template_id), caller, now
+            )
+        except ApiError as exc:
+            fail(item, exc)
+            continue
+        remaining.append(item)
+
+    owners = await repo.claim_gtins(session, caller.workspace_id, (i.gtin for i in remaining), now)
+    taken = await repo.existing_serials(
+        session, (i.gtin for i in remaining), (i.body.gs1.serial_number for i in remaining)
+    )
+    creatable: list[_Prepared] = []
+    for item in remaining:
+        key = (item.gtin, item.body.gs1.serial_number)
+        if owners.get(item.gtin) != caller.workspace_id:
+            fail(item, ApiError(409, GTIN_TAKEN, {"gtin": item.gtin}))
+        elif key in taken:
+            fail(item, ApiError(409, SERIAL_TAKEN, {"gtin": key[0], "serialNumber": key[1]}))
+        else:
+            taken.add(key)  # a later item of the same batch with this serial fails
+            creatable.append(item)
+
+    confirmed = confirm_overage or (
+        bool(creatable) and all(i.body.confirm_overage for i in creatable)
+    )
+    await _check_quota(session, caller, len(creatable), confirmed)
+
+    rows = [_passport_row(item, caller, now) for item in creatable]
+    await repo.insert_passports(session, rows)
+    per_product: dict[str, int] = {}
+    for item in creatable:
+        assert item.product is not None
+        per_product[item.product.id] = per_product.get(item.product.id, 0) + 1
+    for product_id, count in per_product.items():
+        await repo.add_to_passport_count(session, caller.workspace_id, product_id, count)
+
+    passports = [Passport(**row) for row in rows]
+    await repo.insert_audit(
+        session,
+        [
+            _audit_row(
+                caller,
+                p.id,
+                "passport.created",
+                {
+                    "status": {"old": None, "new": p.status},
+                    "gtin": p.gtin,
+                    "serialNumber": p.serial,
+                },
+                now,
+            )
+            for p in passports
+        ],
+    )
+    await repo.insert_outbox(
+        session, [_outbox_row(caller, "passport.created", p, now) for p in passports]
+    )
+    for item, p in zip(creatable, passports, strict=True):
+        template = await _template(session, p.template_id)
+        outcomes[item.index] = passport_wire(p, template, caller.public_base, product=item.product)
+    return [o if o is not None else ApiError(500, "Internal server error") for o in outcomes]
+
+
+async def _create_with_retry(
+    session: AsyncSession,
+    caller: Caller,
+    bodies: Sequence[CreatePassportInput | ApiError],
+    confirm_overage: bool,
+) -> list[Outcome]:
+    # A concurrent writer can take a serial between our check and our insert
+    # (PostgreSQL); the unique constraint catches it and a rerun reports it per item.
+    for _attempt in range(CREATE_ATTEMPTS):
+        try:
+            outcomes = await _create_all(session, caller, bodies, confirm_overage)
+            await session.commit()
+            return outcomes
+        except IntegrityError:
+            await session.rollback()
+    raise ApiError(409, "Conflict", {"reason": "Concurrent writes to the same serials; retry."})
+
+
+async def create_passport(
+    session: AsyncSession, caller: Caller, body: CreatePassportInput
+) -> dict[str, Any]:
+    [outcome] = await _create_with_retry(session, caller, [body], body.confirm_overage)
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return outcome
+
+
+def parse_batch_item(raw: Any) -> CreatePassportInput | ApiError:
+    try:
+        return CreatePassportInput.model_validate(raw)
+    except ValidationError as exc:
+        return validation_error(field_errors_from_pydantic(exc.errors()))
+
+
+async def create_batch(
+    session: AsyncSession, caller: Caller, items: Sequence[Any], confirm_overage: bool
+) -> dict[str, Any]:
+    bodies = [parse_batch_item(raw) for raw in items]
+    outcomes = await _create_with_retry(session, caller, bodies, confirm_overage)
+    results: list[dict[str, Any]] = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, ApiError):
+            result: dict[str, Any] = {
+                "index": index,
+                "status": "error",
+                "statusCode": outcome.status_code,
+                "error": outcome.error,
+            }
+            if outcome.details is not None:
+                result["details"] = outcome.details
+            results.append(result)
+        else:
+            results.append({"index": index, "status": "created", "data": outcome})
+    created = sum(1 for r in results if r["status"] == "created")
+    return {"results": results, "created": created, "failed": len(results) - created}
+
+
+# --- fields and the review queue ---
+
+
+def _field_key(template: Template, raw_key: str) -> str:
+    key = normalise_key(template, raw_key)
+    if key is None:
+        raise validation_error({raw_key: [unknown_key_message(template, raw_key)]})
+    return key
+
+
+def _audit_value(entry: dict[str, Any] | None) -> Any:
+    if entry is None:
+        return None
+    if entry.get("translations"):
+        return {"value": entry.get("value"), "translations": entry["translations"]}
+    return entry.get("value")
+
+
+async def _apply_field(
+    session: AsyncSession,
+    caller: Caller,
+    p: Passport,
+    key: str,
+    entry: dict[str, Any] | None,
+    action: str,
+    now: datetime,
+    extra_changes: dict[str, Any] | None = None,
+) -> None:
+    fields = dict(p.fields or {})
+    old = fields.get(key)
+    if entry is None:
+        fields.pop(key, None)
+    else:
+        fields[key] = entry
+    p.fields = fields
+    p.revision = p.revision + 1
+    p.updated_at = now
+    changes = {key: {"old": _audit_value(old), "new": _audit_value(entry)}, **(extra_changes or {})}
+    await repo.insert_audit(session, [_audit_row(caller, p.id, action, changes, now)])
+
+
+def _field_response(
+    p: Passport, key: str, status: str, entry: dict[str, Any] | None, source: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "passportId": p.id,
+        "key": key,
+        "status": status,
+        "value": entry.get("value") if entry else None,
+        "source": source,
+        "sourceLocale": entry.get("sourceLocale") if entry else None,
+        "translations": dict(entry.get("translations") or {}) if entry else {},
+        "revision": p.revision,
+        "updatedAt": iso_z(now),
+    }
+
+
+async def write_field(
+    session: AsyncSession, caller: Caller, ref: PassportRef, raw_key: str, body: FieldUpdateInput
+) -> dict[str, Any]:
+    p = await load(session, caller, ref, for_update=True)
+    _ensure_editable(p)
+    template = await _template(session, p.template_id)
+    key = _field_key(template, raw_key)
+    now = utcnow()
+    entry, messages = build_entry(
+        template.field_by_key[key],
+        body.value,
+        source=body.source,
+        source_locale=body.source_locale or caller.auth.default_source_locale,
+        translations=body.translations,
+        updated_at=iso_z(now) or "",
+    )
+    if messages:
+        raise validation_error({key: messages})
+    if body.source in REVIEWED_SOURCES:
+        return await _propose(session, caller, p, key, entry, body, now)
+    await _apply_field(session, caller, p, key, entry, "field.updated", now)
+    await session.commit()
+    return _field_response(p, key, "approved", entry, body.source, now)
+
+
+async def _propose(
+    session: AsyncSession,
+    caller: Caller,
+    p: Passport,
+    key: str,
+    entry: dict[str, Any] | None,
+    body: FieldUpdateInput,
+    now: datetime,
+) -> dict[str, Any]:
+    await repo.supersede_pending(session, caller.workspace_id, p.id, key, now)
+    item = ReviewItem(
+        id=new_object_id(),
+        workspace_id=caller.workspace_id,
+        passport_id=p.id,
+        key=key,
+        value=entry.get("value") if entry else None,
+        source=body.source,
+        source_locale=entry["sourceLocale"] if entry else (body.source_locale or "en"),
+        translations=entry["translations"] if entry else {},
+        status="pending",
+        actor=caller.auth.actor,
+        created_at=now,
+    )
+    session.add(item)
+    current = (p.fields or {}).get(key)
+    changes = {
+        key: {"old": _audit_value(current), "new": _audit_value(entry)},
+        "source": body.source,
+        "reviewItemId": item.id,
+    }
+    await repo.insert_audit(session, [_audit_row(caller, p.id, "field.proposed", changes, now)])
+    await session.commit()
+    response = _field_response(p, key, "pending_review", entry, body.source, now)
+    response["reviewItemId"] = item.id
+    return response
+
+
+async def list_review(
+    session: AsyncSession, caller: Caller, ref: PassportRef, params: PageParams, status: str | None
+) -> dict[str, Any]:
+    p = await load(session, caller, ref)
+    rows, total = await paginate(
+        session, repo.review_query(caller.workspace_id, p.id, status), params
+    )
+    return page_envelope([review_item_wire(r) for r in rows], total, params)
+
+
+async def decide_review(
+    session: AsyncSession, caller: Caller, ref: PassportRef, raw_key: str, approve: bool
+) -> dict[str, Any]:
+    p = await load(session, caller, ref, for_update=True)
+    _ensure_editable(p)
+    template = await _template(session, p.template_id)
+    key = normalise_key(template, raw_key) or raw_key
+    item = await repo.pending_review_item(session, caller.workspace_id, p.id, key)
+    if item is None:
+        raise not_found("review item")
+    now = utcnow()
+    item.status = "approved" if approve else "rejected"
+    item.decided_at = now
+    item.decided_by = caller.auth.actor
+    decision = {"reviewItemId": item.id, "source": item.source}
+    if approve:
+        source = "ai_approved" if item.source == "ai_suggested" else item.source
+        entry = None
+        if item.value is not None:
+            entry = {
+                "value": item.value,
+                "sourceLocale": item.source_locale,
+                "translations": dict(item.translations or {}),
+                "source": source,
+                "updatedAt": iso_z(now),
+            }
+        await _apply_field(session, caller, p, key, entry, "review.approved", now, decision)
+    else:
+        changes = {key: {"rejected": item.value}, **decision}
+        await repo.insert_audit(
+            session, [_audit_row(caller, p.id, "review.rejected", changes, now)]
+        )
+    await session.commit()
+    return review_item_wire(item)
+
+
+# --- parties ---
+
+
+async def upsert_party(
+    session: AsyncSession, caller: Caller, ref: PassportRef, role: str, body: PartyInput
+) -> dict[str, Any]:
+    _check_role(role)
+    now = utcnow()
+    entry, errors = party_entry(body, now)
+    if errors:
+        raise validation_error(errors)
+    p = await load(session, caller, ref, for_update=True)
+    _ensure_editable(p)
+    await _write_party(session, caller, p, role, entry, "party.upserted", now)
+    await session.commit()
+    return _party_response(p, role, entry, now)
+
+
+async def remove_party(
+    session: AsyncSession, caller: Caller, ref: PassportRef, role: str
+) -> dict[str, Any]:
+    _check_role(role)
+    p = await load(session, caller, ref, for_update=True)
+    now = utcnow()
+    if role in (p.parties or {}):
+        _ensure_editable(p)
+        await _write_party(session, caller, p, role, None, "party.removed", now)
+        await session.commit()
+    return _party_response(p, role, None, p.updated_at)
+
+
+async def _write_party(
+    session: AsyncSession,
+    caller: Caller,
+    p: Passport,
+    role: str,
+    entry: dict[str, Any] | None,
+    action: str,
+    now: datetime,
+) -> None:
+    parties = dict(p.parties or {})
+    old = parties.get(role)
+    if entry is None:
+        parties.pop(role, None)
+    else:
+        parties[role] = entry
+    p.parties = parties
+    p.revision = p.revision + 1
+    p.updated_at = now
+    changes = {f"parties.{role}": {"old": old, "new": entry}}
+    await repo.insert_audit(session, [_audit_row(caller, p.id, action, changes, now)])
+
+
+def _party_response(
+    p: Passport, role: str, entry: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "passportId": p.id,
+        "role": role,
+        "party": entry,
+        "revision": p.revision,
+        "updatedAt": iso_z(now),
+    }
+
+
+# --- compliance ---
+
+
+async def _evaluate(
+    session: AsyncSession, caller: Caller, p: Passport
+) -> tuple[Template, ComplianceResult]:
+    template = await _template(session, p.template_id)
+    pending = await repo.pending_keys(session, caller.workspace_id, p.id)
+    return template, evaluate(template, p.fields or {}, p.parties or {}, pending)
+
+
+async def compliance(session: AsyncSession, caller: Caller, ref: PassportRef) -> dict[str, Any]:
+    p = await load(session, caller, ref)
+    template, result = await _evaluate(session, caller, p)
+    return {
+        "passportId": p.id,
+        "verdict": result.verdict,
+        "category": template.category.slug,
+        "subcategory": result.subcategory,
+        "conditionalCoverage": result.coverage,
+        "templateId": template.template_id,
+        "templateVersion": template.version,
+        "completionPercentage": result.score,
+        "counts": result.counts(),
+        "findings": result.findings,
+        "checkedAt": iso_z(utcnow()),
+    }
+
+
+# --- lifecycle ---
+
+
+async def _publish_values(
+    session: AsyncSession, caller: Caller, p: Passport, force: bool, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    template, result = await _evaluate(session, caller, p)
+    if result.critical and not force:
+        raise ApiError(
+            409,
+            "Passport has critical compliance findings",
+            {
+                "reason": "Fix the critical findings, or publish with `force: true`.",
+                "currentStatus": p.status,
+                "verdict": result.verdict,
+                "findings": result.critical,
+            },
+        )
+    product = await _product(session, caller, p.product_id)
+    if product is None:  # cannot happen: products with passports are never deleted
+        raise not_found("product")
+    snapshot = build_snapshot(p, template, product, caller.auth, caller.public_base, iso_z(now))
+    values = {
+        "published_snapshot": snapshot,
+        "published_etag": snapshot_etag(snapshot),
+        "published_revision": p.revision,
+        "published_at": now,
+        "suspend_reason": None,
+    }
+    audit = {"forced": bool(force and result.critical), "verdict": result.verdict}
+    return values, audit
+
+
+async def transition(
+    session: AsyncSession,
+    caller: Caller,
+    ref: PassportRef,
+    action: str,
+    *,
+    reason: str | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    p = await load(session, caller, ref, for_update=True)
+    step = lifecycle.check_transition(action, p.status)
+    now = utcnow()
+    values: dict[str, Any] = {"status": step.target, "updated_at": now}
+    extra: dict[str, Any] = {}
+    if action == "publish":
+        publish_values, extra = await _publish_values(session, caller, p, force, now)
+        values.update(publish_values)
+    elif action == "suspend":
+        trimmed = reason[:SUSPEND_REASON_LIMIT] if reason else None
+        values.update(suspend_reason=trimmed, suspended_at=now)
+        extra = {"reason": trimmed}
+    elif action == "unsuspend":
+        values["suspend_reason"] = None
+    elif action == "archive":
+        values["archived_at"] = now
+    previous = p.status
+    # Conditional on the status we checked: of two racing transitions only one matches.
+    if not await repo.set_status(session, caller.workspace_id, p.id, previous, values):
+        await session.rollback()
+        current = await load(session, caller, ref)
+        raise lifecycle.illegal_transition(action, current.status)
+    _set_loaded(p, values)
+    changes = {"status": {"old": previous, "new": step.target}, **extra}
+    await repo.insert_audit(session, [_audit_row(caller, p.id, f"status.{action}", changes, now)])
+    await repo.insert_outbox(
+        session,
+        [
+            _outbox_row(
+                caller, step.event, p, now, previousStatus=previous, revision=p.revision, **extra
+            )
+        ],
+    )
+    await session.commit()
+    return await render(session, caller, p)
+
+
+async def delete_passport(
+    session: AsyncSession, caller: Caller, ref: PassportRef
+) -> dict[str, Any]:
+    p = await load(session, caller, ref, for_update=True)
+    if not caller.auth.plan.paid:
+        raise ApiError(
+            403,
+            "Forbidden",
+            {
+                "reason": "Deleting passports is a paid-plan feature; archive it instead.",
+                "plan": caller.auth.plan.name,
+            },
+        )
+    if p.status not in lifecycle.DELETABLE_STATUSES or p.published_at is not None:
+        raise ApiError(
+            409,
+            "Passport cannot be deleted",
+            {
+                "reason": "Only never-published passports in `draft` or `in_review` can be "
+                "deleted; archive it instead.",
+                "currentStatus": p.status,
+            },
+        )
+    deleted = await repo.delete_unpublished(
+        session, caller.workspace_id, p.id, lifecycle.DELETABLE_STATUSES
+    )
+    if not deleted:
+        await session.rollback()
+        raise ApiError(409, "Passport cannot be deleted", {"reason": "It changed concurrently."})
+    await repo.add_to_passport_count(session, caller.workspace_id, p.product_id, -1)
+    await session.commit()
+    return {"_id": p.id, "deleted": True}
+
+
+# --- audit trail ---
+
+
+async def audit_trail(
+    session: AsyncSession, caller: Caller, ref: PassportRef, params: PageParams
+) -> dict[str, Any]:
+    p = await load(session, caller, ref)
+    rows, total = await paginate(session, repo.audit_query(caller.workspace_id, p.id), params)
+    return page_envelope([audit_wire(r) for r in rows], total, params)
