@@ -22,14 +22,14 @@ LOT_AI = "10"
 SERIAL_AI = "21"
 QUALIFIER_ORDER = (CPV_AI, LOT_AI, SERIAL_AI)
 QUALIFIER_NAMES = {CPV_AI: "consumer product variant", LOT_AI: "lot", SERIAL_AI: "serial"}
-MAX_QUALIFIER_LENGTH = 20  # AIs 10, 21 and 22 are X..20
+MAX_QUALIFIER_LENGTH = 20  # AIs 10 and 22 are X..20
+# GS1 caps AI 21 at 20 characters too, but passports accept serials of up to 100 (the
+# TracePass serial limit) and every printed Digital Link must resolve.
+MAX_SERIAL_LENGTH = 100
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 # GS1 AI encodable character set 82 (General Specifications, figure 7.11-1).
-CSET82 = (
-    "!\"%&'()*+,-./0123456789:;<=>?"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
-)
+CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 _CSET82_RE = re.compile("[" + re.escape(CSET82) + "]+")
 _DIGITS_RE = re.compile(r"[0-9]+")
 
@@ -72,10 +72,9 @@ def normalise_gtin(raw: str) -> str:
 
 def _check_qualifier(ai: str, value: str) -> None:
     name = QUALIFIER_NAMES[ai]
-    if len(value) > MAX_QUALIFIER_LENGTH:
-        raise DigitalLinkError(
-            f"The {name} (AI {ai}) may have at most {MAX_QUALIFIER_LENGTH} characters"
-        )
+    limit = MAX_SERIAL_LENGTH if ai == SERIAL_AI else MAX_QUALIFIER_LENGTH
+    if len(value) > limit:
+        raise DigitalLinkError(f"The {name} (AI {ai}) may have at most {limit} characters")
     if not _CSET82_RE.fullmatch(value):
         raise DigitalLinkError(
             f"The {name} (AI {ai}) holds a character outside the GS1 character set 82"
@@ -110,8 +109,7 @@ def parse_path(raw_path: str) -> DigitalLink:
             raise DigitalLinkError(f"Application identifier {ai} appears more than once")
         if ai not in QUALIFIER_ORDER:
             raise DigitalLinkError(
-                f"Unknown or unsupported key qualifier AI {ai!r} for a GTIN "
-                "(supported: 22, 10, 21)"
+                f"Unknown or unsupported key qualifier AI {ai!r} for a GTIN (supported: 22, 10, 21)"
             )
         position = QUALIFIER_ORDER.index(ai)
         if position < last_position:

@@ -1,0 +1,127 @@
+"""Queries of the public side.
+
+The scan queries are deliberately narrow (no snapshot) and hit the
+UNIQUE(gtin, serial) index: a repeat scan is answered from the render cache after
+this one query. Queries made on behalf of an API caller are scoped by workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracepass.passports.models import Passport
+from tracepass.public.models import AccessGrant
+
+PUBLISHED = "published"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRow:
+    passport_id: str
+    workspace_id: str
+    status: str
+    lot: str | None
+    suspend_reason: str | None
+    published_etag: str | None
+    template_id: str
+
+
+_SCAN_COLUMNS = (
+    Passport.id,
+    Passport.workspace_id,
+    Passport.status,
+    Passport.lot,
+    Passport.suspend_reason,
+    Passport.published_etag,
+    Passport.template_id,
+)
+
+
+async def find_item(session: AsyncSession, gtin: str, serial: str) -> ScanRow | None:
+    row = (
+        await session.execute(
+            select(*_SCAN_COLUMNS).where(Passport.gtin == gtin, Passport.serial == serial)
+        )
+    ).first()
+    return ScanRow(*row) if row is not None else None
+
+
+async def find_latest_published(
+    session: AsyncSession, gtin: str, lot: str | None
+) -> ScanRow | None:
+    """The most recently published passport of a GTIN (and lot): the model's face."""
+    statement = select(*_SCAN_COLUMNS).where(Passport.gtin == gtin, Passport.status == PUBLISHED)
+    if lot is not None:
+        statement = statement.where(Passport.lot == lot)
+    statement = statement.order_by(Passport.published_at.desc(), Passport.id.desc()).limit(1)
+    row = (await session.execute(statement)).first()
+    return ScanRow(*row) if row is not None else None
+
+
+async def published_snapshot(session: AsyncSession, passport_id: str) -> dict[str, Any] | None:
+    snapshot: dict[str, Any] | None = await session.scalar(
+        select(Passport.published_snapshot).where(Passport.id == passport_id)
+    )
+    return snapshot
+
+
+async def grant_by_token_hash(session: AsyncSession, token_hash: str) -> AccessGrant | None:
+    return (
+        await session.execute(select(AccessGrant).where(AccessGrant.token_hash == token_hash))
+    ).scalar_one_or_none()
+
+
+async def passport_in_workspace(
+    session: AsyncSession, workspace_id: str, passport_id: str
+) -> Passport | None:
+    return (
+        await session.execute(
+            select(Passport).where(
+                Passport.workspace_id == workspace_id, Passport.id == passport_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def passports_by_serial(
+    session: AsyncSession, workspace_id: str, serial: str, gtin: str | None
+) -> list[Passport]:
+    statement = select(Passport).where(
+        Passport.workspace_id == workspace_id, Passport.serial == serial
+    )
+    if gtin is not None:
+        statement = statement.where(Passport.gtin == gtin)
+    return list((await session.execute(statement.limit(2))).scalars())
+
+
+async def list_grants(
+    session: AsyncSession, workspace_id: str, passport_id: str, offset: int, limit: int
+) -> tuple[list[AccessGrant], int]:
+    scope = (AccessGrant.workspace_id == workspace_id, AccessGrant.passport_id == passport_id)
+    total = await session.scalar(select(func.count()).select_from(AccessGrant).where(*scope))
+    rows = await session.execute(
+        select(AccessGrant)
+        .where(*scope)
+        .order_by(AccessGrant.created_at.desc(), AccessGrant.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows.scalars()), int(total or 0)
+
+
+async def get_grant(
+    session: AsyncSession, workspace_id: str, passport_id: str, grant_id: str
+) -> AccessGrant | None:
+    return (
+        await session.execute(
+            select(AccessGrant).where(
+                AccessGrant.workspace_id == workspace_id,
+                AccessGrant.passport_id == passport_id,
+                AccessGrant.id == grant_id,
+            )
+        )
+    ).scalar_one_or_none()
