@@ -1,11 +1,12 @@
 """HTTP layer of /api/v1/passports: parse, call the service, shape the response.
 
+No `from __future__ import annotations` here: the per-prefix route closures need
+their annotations evaluated at definition time to capture the local `Ref` type.
+
 Every per-passport route exists twice: by id (`/passports/{id}/…`) and by serial
 (`/passports/by-serial/{serial}/…?gtin=`). The by-serial routes are registered
 first so a serial is never mistaken for an id.
 """
-
-from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, Literal

@@ -26,10 +26,23 @@ def gs1_wire(p: Passport, public_base: str) -> dict[str, Any]:
     }
 
 
+_COMPLETION_CACHE_LIMIT = 1024
+_completion_cache: dict[tuple[str, bytes], float] = {}
+
+
 def completion(p: Passport, template: Template | None) -> float | None:
+    """Share of required fields filled; memoised, as a batch's passports often share values."""
     if template is None:
         return None
-    return completeness_report(template, approved_values(p.fields or {})).score
+    values = approved_values(p.fields or {})
+    key = (template.template_id, orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
+    score = _completion_cache.get(key)
+    if score is None:
+        score = completeness_report(template, values).score
+        if len(_completion_cache) >= _COMPLETION_CACHE_LIMIT:
+            _completion_cache.clear()
+        _completion_cache[key] = score
+    return score
 
 
 def has_unpublished_changes(p: Passport) -> bool:
