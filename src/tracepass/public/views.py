@@ -338,6 +338,7 @@ def jsonld_context(public_base: str) -> dict[str, Any]:
             "model": "schema:model",
             "description": "schema:description",
             "image": {"@id": "schema:image", "@type": "@id", "@container": "@list"},
+            "product": "tp:product",
             "manufacturer": "schema:manufacturer",
             "inLanguage": "schema:inLanguage",
             "publishedAt": {"@id": "schema:datePublished", "@type": "xsd:dateTime"},
