@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracepass.core.pagination import PageParams, paginate
@@ -86,21 +86,6 @@ async def count_passports(
     if only_unarchived:
         query = query.where(Passport.status != "archived")
     return int(await session.scalar(query) or 0)
-
-
-async def adjust_passport_count(
-    session: AsyncSession, workspace_id: str, product_id: str, delta: int
-) -> None:
-    """Atomically add `delta` to the product's running passportCount, never below 0.
-
-    For the passports domain (create: +1, hard delete: -1); does not commit.
-    """
-    new_count = Product.passport_count + delta
-    await session.execute(
-        update(Product)
-        .where(Product.workspace_id == workspace_id, Product.id == product_id)
-        .values(passport_count=case((new_count < 0, 0), else_=new_count))
-    )
 
 
 async def media_names(session: AsyncSession, workspace_id: str, product_id: str) -> list[str]:
