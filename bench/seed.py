@@ -1,0 +1,368 @@
+"""Seeding for the bench: the API bulk path, and a direct bulk path for the scale runs.
+
+API path (what a user does): products via POST /api/v1/products, passports via
+POST /api/v1/passports/batch (100 per request, several requests in flight), then
+POST /api/v1/passports/{id}/publish {"force": true} for each.
+
+Direct path (scale runs only, 1,000,000 passports): per-passport publishing through
+HTTP would take far too long, so published rows are built with the project's own
+`passports.views.build_snapshot` / `snapshot_etag` (the very functions `publish`
+uses), cloned from one API-published passport per product (same fields, parties and
+template), and written with SQLite `executemany` in large transactions or PostgreSQL
+`COPY`. No audit or outbox rows are written for them: it models an import of an
+already published fleet, not 1,000,000 API calls.
+
+Passport number i always carries serial `SN%09d` under product/GTIN number i mod P,
+which is what bench/lua/scan.lua relies on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+
+PRODUCT_DEFAULTS = {
+    "manufacturer_name": "Bench Energy GmbH",
+    "battery_category": "EV",
+    "battery_weight": 12.5,
+}
+GTIN_STEM = "0400638"  # a GS1 Germany style company prefix, plus 5 digits of item reference
+
+
+def gtin14(item_reference: int) -> str:
+    body = f"{GTIN_STEM}{item_reference:05d}"[:13].rjust(13, "0")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
+def serial_for(index: int) -> str:
+    return f"SN{index:09d}"
+
+
+@dataclass
+class Fleet:
+    """What the load scripts need to address the seeded passports."""
+
+    api_key: str
+    workspace_id: str
+    product_ids: list[str] = field(default_factory=list)
+    gtins: list[str] = field(default_factory=list)
+    passport_ids: list[str] = field(default_factory=list)
+    published: int = 0  # passports 0..published-1 exist and are published
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+def _check(response: httpx.Response, what: str) -> Any:
+    if response.status_code >= 300:
+        raise SeedError(f"{what}: HTTP {response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+async def create_products(client: httpx.AsyncClient, fleet: Fleet, count: int) -> None:
+    for number in range(count):
+        body = {
+            "name": f"Bench Pack {number}",
+            "model": f"BENCH-{number:03d}",
+            "category": "batteries",
+            "defaultFieldValues": PRODUCT_DEFAULTS,
+        }
+        product = _check(await client.post("/api/v1/products", json=body), "create product")
+        fleet.product_ids.append(product["_id"])
+        fleet.gtins.append(gtin14(number + 1))
+
+
+def _batch_items(fleet: Fleet, start: int, end: int) -> list[dict[str, Any]]:
+    products = len(fleet.product_ids)
+    return [
+        {
+            "productId": fleet.product_ids[i % products],
+            "gs1": {"gtin": fleet.gtins[i % products], "serialNumber": serial_for(i)},
+        }
+        for i in range(start, end)
+    ]
+
+
+async def _in_parallel(jobs: list[Any], concurrency: int) -> list[Any]:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def run(job: Any) -> Any:
+        async with semaphore:
+            return await job
+
+    return await asyncio.gather(*(run(job) for job in jobs))
+
+
+async def issue_via_api(
+    client: httpx.AsyncClient, fleet: Fleet, start: int, end: int, concurrency: int
+) -> list[str]:
+    """Create passports start..end-1 with the batch API; returns their ids in order."""
+
+    async def one_batch(first: int) -> list[str]:
+        last = min(first + 100, end)
+        body = {"passports": _batch_items(fleet, first, last)}
+        payload = _check(await client.post("/api/v1/passports/batch", json=body), "batch")
+        if payload["failed"]:
+            bad = next(r for r in payload["results"] if r["status"] != "created")
+            raise SeedError(f"batch item failed: {bad}")
+        return [r["data"]["_id"] for r in payload["results"]]
+
+    chunks = await _in_parallel([one_batch(f) for f in range(start, end, 100)], concurrency)
+    return [passport_id for chunk in chunks for passport_id in chunk]
+
+
+async def publish_via_api(
+    client: httpx.AsyncClient, passport_ids: list[str], concurrency: int
+) -> None:
+    async def publish(passport_id: str) -> None:
+        url = f"/api/v1/passports/{passport_id}/publish"
+        _check(await client.post(url, json={"force": True}), "publish")
+
+    await _in_parallel([publish(p) for p in passport_ids], concurrency)
+
+
+def api_client(base_url: str, api_key: str, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=120,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+# --- direct bulk path ----------------------------------------------------------------
+
+PASSPORT_COLUMNS = (
+    "id",
+    "workspace_id",
+    "product_id",
+    "template_id",
+    "gtin",
+    "serial",
+    "lot",
+    "status",
+    "fields",
+    "parties",
+    "revision",
+    "published_revision",
+    "published_snapshot",
+    "published_etag",
+    "suspend_reason",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "suspended_at",
+    "archived_at",
+)
+
+
+@dataclass
+class _Clone:
+    """Duck-typed stand-in for a Passport: build_snapshot only reads attributes."""
+
+    id: str
+    gtin: str
+    serial: str
+    template_id: str
+    fields: dict[str, Any]
+    parties: dict[str, Any]
+    updated_at: datetime
+    revision: int = 1
+    lot: str | None = None
+
+
+@dataclass
+class _Prototype:
+    product: Any
+    template: Any
+    template_id: str
+    gtin: str
+    fields: dict[str, Any]
+    parties: dict[str, Any]
+
+
+async def _prototypes(database_url: str, fleet: Fleet) -> tuple[list[_Prototype], Any]:
+    from sqlalchemy import select
+
+    from tracepass.catalog.service import template_by_id
+    from tracepass.core.auth import resolve_api_key
+    from tracepass.db.engine import Database
+    from tracepass.db.url import to_async_url
+    from tracepass.passports.models import Passport
+    from tracepass.products.models import Product
+
+    database = Database(to_async_url(database_url), 2)
+    try:
+        async with database.read_session() as session:
+            auth = await resolve_api_key(session, fleet.api_key)
+            prototypes = []
+            for product_id, gtin in zip(fleet.product_ids, fleet.gtins, strict=True):
+                product = await session.get(Product, product_id)
+                sample = await session.scalar(
+                    select(Passport).where(
+                        Passport.product_id == product_id, Passport.status == "published"
+                    )
+                )
+                if product is None or sample is None:
+                    raise SeedError("direct seeding needs one API-published passport per product")
+                template = await template_by_id(session, product.template_id)
+                prototypes.append(
+                    _Prototype(
+                        product,
+                        template,
+                        product.template_id,
+                        gtin,
+                        dict(sample.fields or {}),
+                        dict(sample.parties or {}),
+                    )
+                )
+    finally:
+        await database.dispose()
+    return prototypes, auth
+
+
+def _rows(
+    prototypes: list[_Prototype],
+    auth: Any,
+    workspace_id: str,
+    public_base: str,
+    start: int,
+    end: int,
+) -> list[tuple[Any, ...]]:
+    from tracepass.core.timeutil import iso_z
+    from tracepass.db.ids import new_object_id
+    from tracepass.passports.views import build_snapshot, snapshot_etag
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    stamp = iso_z(now.replace(tzinfo=UTC))
+    rows = []
+    count = len(prototypes)
+    fields_json = [orjson.dumps(p.fields).decode() for p in prototypes]
+    parties_json = [orjson.dumps(p.parties).decode() for p in prototypes]
+    for i in range(start, end):
+        k = i % count
+        proto = prototypes[k]
+        clone = _Clone(
+            new_object_id(),
+            proto.gtin,
+            serial_for(i),
+            proto.template_id,
+            proto.fields,
+            proto.parties,
+            now,
+        )
+        snapshot = build_snapshot(clone, proto.template, proto.product, auth, public_base, stamp)  # type: ignore[arg-type]
+        rows.append(
+            (
+                clone.id,
+                workspace_id,
+                proto.product.id,
+                proto.template_id,
+                proto.gtin,
+                clone.serial,
+                None,
+                "published",
+                fields_json[k],
+                parties_json[k],
+                1,
+                1,
+                orjson.dumps(snapshot).decode(),
+                snapshot_etag(snapshot),
+                None,
+                now,
+                now,
+                now,
+                None,
+                None,
+            )
+        )
+    return rows
+
+
+def _sqlite_path(database_url: str) -> str:
+    return database_url.split(":///", 1)[1]
+
+
+def _insert_sqlite(path: str, rows: list[tuple[Any, ...]], counts: dict[str, int]) -> None:
+    connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+    try:
+        connection.execute("PRAGMA busy_timeout=60000")
+        connection.execute("BEGIN IMMEDIATE")
+        placeholders = ",".join("?" * len(PASSPORT_COLUMNS))
+        connection.executemany(
+            f"INSERT INTO passports ({','.join(PASSPORT_COLUMNS)}) VALUES ({placeholders})",
+            [tuple(_sqlite_value(v) for v in row) for row in rows],
+        )
+        for product_id, added in counts.items():
+            connection.execute(
+                "UPDATE products SET passport_count = passport_count + ? WHERE id = ?",
+                (added, product_id),
+            )
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+def _sqlite_value(value: Any) -> Any:
+    # The format SQLAlchemy's SQLite DateTime stores and parses back.
+    return value.isoformat(" ", "microseconds") if isinstance(value, datetime) else value
+
+
+async def _insert_postgres(
+    database_url: str, rows: list[tuple[Any, ...]], counts: dict[str, int]
+) -> None:
+    import asyncpg
+
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with connection.transaction():
+            await connection.copy_records_to_table(
+                "passports", records=rows, columns=list(PASSPORT_COLUMNS)
+            )
+            for product_id, added in counts.items():
+                await connection.execute(
+                    "UPDATE products SET passport_count = passport_count + $1 WHERE id = $2",
+                    added,
+                    product_id,
+                )
+    finally:
+        await connection.close()
+
+
+async def publish_directly(
+    database_url: str,
+    fleet: Fleet,
+    public_base: str,
+    target: int,
+    chunk: int = 50_000,
+    progress: Any = None,
+) -> float:
+    """Add published passports fleet.published..target-1; returns the seconds it took."""
+    started = time.perf_counter()
+    prototypes, auth = await _prototypes(database_url, fleet)
+    is_sqlite = database_url.startswith("sqlite")
+    for start in range(fleet.published, target, chunk):
+        end = min(start + chunk, target)
+        rows = _rows(prototypes, auth, fleet.workspace_id, public_base, start, end)
+        counts: dict[str, int] = {}
+        for i in range(start, end):
+            product_id = fleet.product_ids[i % len(fleet.product_ids)]
+            counts[product_id] = counts.get(product_id, 0) + 1
+        if is_sqlite:
+            await asyncio.to_thread(_insert_sqlite, _sqlite_path(database_url), rows, counts)
+        else:
+            await _insert_postgres(database_url, rows, counts)
+        fleet.published = end
+        if progress:
+            progress(end, time.perf_counter() - started)
+    return time.perf_counter() - started
