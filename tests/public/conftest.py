@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from itertools import count
 from typing import Any
 
-import orjson
 import pytest
 
-from tracepass.core.timeutil import iso_z, utcnow
 from tracepass.passports.models import Passport
-from tracepass.products.models import Product
-from tracepass.public.digital_link import gtin_check_digit, item_uri
-from tracepass.workspaces.models import Workspace
-
-
-def digital_link_uri(public_base: str, gtin: str, serial: str) -> str:
-    return item_uri(public_base + "/p", gtin, serial)
-
+from tracepass.public.digital_link import gtin_check_digit
 
 PASSPORTS = "/api/v1/passports"
 PRODUCTS = "/api/v1/products"
@@ -87,86 +77,42 @@ async def create_passport(
         body["parties"] = parties
     response = await api.post(PASSPORTS, json=body)
     assert response.status_code == 201, response.text
+    passport = dict(response.json())
+    if values is None:
+        await set_field(
+            api, passport["_id"], "commercial_name", {**COMMERCIAL_NAME, "sourceLocale": "en"}
+        )
+    return passport
+
+
+async def set_field(api: Any, passport_id: str, key: str, body: dict[str, Any]) -> None:
+    response = await api.patch(f"{PASSPORTS}/{passport_id}/fields/{key}", json=body)
+    assert response.status_code == 200, response.text
+
+
+async def publish(api: Any, passport_id: str) -> dict[str, Any]:
+    response = await api.post(f"{PASSPORTS}/{passport_id}/publish", json={"force": True})
+    assert response.status_code == 200, response.text
     return dict(response.json())
 
 
-async def publish(backend: Any, passport_id: str, translations: bool = True) -> dict[str, Any]:
-    """Publish by writing the snapshot the passports domain documents (docs/passports.md).
-
-    The passports publish route was still being built when these tests were written,
-    so this helper freezes the snapshot straight through the models, in the shape of
-    the published-snapshot contract. It also adds a German translation of
-    `commercial_name` so locale resolution has something to resolve.
-    """
-    async with backend.database.write_session() as session:
-        passport = await session.get(Passport, passport_id)
-        assert passport is not None
-        product = await session.get(Product, passport.product_id)
-        workspace = await session.get(Workspace, passport.workspace_id)
-        assert product is not None and workspace is not None
-        fields = {
-            key: {
-                "value": entry.get("value"),
-                "sourceLocale": entry.get("sourceLocale"),
-                "translations": dict(entry.get("translations") or {}),
-            }
-            for key, entry in (passport.fields or {}).items()
-        }
-        if translations and "commercial_name" not in fields:
-            fields["commercial_name"] = {**COMMERCIAL_NAME, "sourceLocale": "en"}
-        now = utcnow()
-        uri = digital_link_uri(backend.settings.public_base, passport.gtin, passport.serial)
-        snapshot = {
-            "passportId": passport.id,
-            "revision": passport.revision,
-            "publishedAt": iso_z(now),
-            "updatedAt": iso_z(now),
-            "status": "published",
-            "templateId": passport.template_id,
-            "category": product.category,
-            "gs1": {
-                "gtin": passport.gtin,
-                "serialNumber": passport.serial,
-                "lot": passport.lot,
-                "digitalLinkUri": uri,
-            },
-            "product": {
-                "_id": product.id,
-                "name": product.name,
-                "model": product.model,
-                "description": product.description,
-                "imageUrls": list(product.image_urls or []),
-                "sourceLocale": product.source_locale,
-            },
-            "workspace": {"name": workspace.name, "brandColor": workspace.brand_color},
-            "fields": fields,
-            "parties": dict(passport.parties or {}),
-        }
-        passport.status = "published"
-        passport.published_snapshot = snapshot
-        passport.published_etag = hashlib.sha256(
-            orjson.dumps(snapshot, option=orjson.OPT_SORT_KEYS)
-        ).hexdigest()
-        passport.published_revision = passport.revision
-        passport.published_at = now
-        await session.commit()
-    return {"_id": passport_id, "status": "published", "gs1": snapshot["gs1"]}
+async def suspend(api: Any, passport_id: str, reason: str | None) -> None:
+    response = await api.post(f"{PASSPORTS}/{passport_id}/suspend", json={"reason": reason})
+    assert response.status_code == 200, response.text
 
 
-async def set_status(
-    backend: Any, passport_id: str, status: str, reason: str | None = None
-) -> None:
+async def set_status(backend: Any, passport_id: str, status: str) -> None:
+    """Put a passport in any lifecycle status directly (statuses only, not the snapshot)."""
     async with backend.database.write_session() as session:
         passport = await session.get(Passport, passport_id)
         assert passport is not None
         passport.status = status
-        passport.suspend_reason = reason
         await session.commit()
 
 
-async def published_passport(api: Any, backend: Any, **kwargs: Any) -> dict[str, Any]:
+async def published_passport(api: Any, **kwargs: Any) -> dict[str, Any]:
     passport = await create_passport(api, **kwargs)
-    return await publish(backend, passport["_id"])
+    return await publish(api, passport["_id"])
 
 
 def path_of(passport: dict[str, Any]) -> str:
@@ -179,8 +125,8 @@ MakePublished = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-def make_published(api: Any, backend: Any) -> MakePublished:
+def make_published(api: Any) -> MakePublished:
     async def _make(**kwargs: Any) -> dict[str, Any]:
-        return await published_passport(api, backend, **kwargs)
+        return await published_passport(api, **kwargs)
 
     return _make
