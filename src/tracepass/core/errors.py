@@ -116,17 +116,41 @@ _HTTP_ERRORS = {
 }
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers to, across all the routes of its path template.
+
+    Starlette's own `Allow` names only the first matching route's methods, while
+    e.g. GET and POST /api/v1/keys are two routes. When several templates match
+    (`/passports/batch` and `/passports/{id}`), the most literal one wins, as in
+    the OpenAPI document.
+    """
+    from fastapi.routing import iter_route_contexts
+
+    path = request.url.path
+    by_template: dict[str, set[str]] = {}
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and route.methods and route.path and regex.match(path):
+            by_template.setdefault(route.path, set()).update(route.methods)
+    if not by_template:
+        return ""
+    most_literal = min(by_template, key=lambda template: template.count("{"))
+    return ", ".join(sorted(by_template[most_literal]))
+
+
 async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     error = _HTTP_ERRORS.get(exc.status_code, "HTTP error")
     details: dict[str, Any] | None = None
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         details = {"method": request.method}
+        headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
     elif exc.status_code == 404:
         details = {"path": request.url.path}
     elif isinstance(exc.detail, str) and exc.detail and exc.status_code == 400:
         details = {"reason": exc.detail}
-    return error_response(exc.status_code, error, details, dict(exc.headers or {}))
+    return error_response(exc.status_code, error, details, headers)
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> Response:
