@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
@@ -103,3 +105,19 @@ async def fresh_database_url(backend_name: str, directory: Path, suffix: str) ->
     url = dedicated_postgres_url(suffix)
     await reset_postgres(url)
     return url
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 RGB PNG."""
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00\x0b\x6e\x4f"))
+        + _png_chunk(b"IEND", b"")
+    )
