@@ -121,3 +121,33 @@ def tiny_png() -> bytes:
         + _png_chunk(b"IDAT", zlib.compress(b"\x00\x0b\x6e\x4f"))
         + _png_chunk(b"IEND", b"")
     )
+
+
+async def create_product(api: Any, **overrides: Any) -> str:
+    response = await api.post(PRODUCTS, json=product_body(**overrides))
+    assert response.status_code == 201, response.text
+    return str(response.json()["_id"])
+
+
+async def create_passport(api: Any, product_id: str, **overrides: Any) -> dict[str, Any]:
+    response = await api.post(PASSPORTS, json=passport_body(product_id, **overrides))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def published_passport(api: Any, **fields: Any) -> dict[str, Any]:
+    """A published passport (forced past compliance findings) with the given field values."""
+    passport = await create_passport(api, await create_product(api))
+    for key, value in fields.items():
+        written = await api.patch(
+            f"{PASSPORTS}/{passport['_id']}/fields/{key}", json={"value": value}
+        )
+        assert written.status_code == 200, written.text
+    published = await api.post(f"{PASSPORTS}/{passport['_id']}/publish", json={"force": True})
+    assert published.status_code == 200, published.text
+    return dict(published.json())
+
+
+def link_of(passport: dict[str, Any]) -> str:
+    gs1 = passport["gs1"]
+    return f"/p/01/{gs1['gtin']}/21/{gs1['serialNumber']}"
