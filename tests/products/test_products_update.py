@@ -228,3 +228,31 @@ async def test_replayed_patch_answers_the_first_result(api, make_product):
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.json() == first.json()
     assert (await api.get(url)).json()["name"] == "Second"
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "kwargs"),
+    [
+        ("PATCH", "", {"json": {"name": "Renamed"}}),
+        ("POST", "/archive", {}),
+        ("DELETE", "/images/0", {}),
+    ],
+)
+async def test_each_write_route_counts_one_write(make_api, make_product, method, suffix, kwargs):
+    basic = await make_api(plan="basic")  # 200 writes a day
+    created = await make_product(via=basic, imageUrls=["https://cdn.example.com/a.jpg"])
+
+    response = await basic.request(method, f"{PRODUCTS}/{created['_id']}{suffix}", **kwargs)
+
+    assert response.status_code == 200
+    assert response.headers["RateLimit"].startswith('"writes";r=198;')
+
+
+async def test_delete_counts_one_write(make_api, make_product):
+    basic = await make_api(plan="basic")
+    created = await make_product(via=basic)
+
+    response = await basic.delete(f"{PRODUCTS}/{created['_id']}")
+
+    assert response.status_code == 200
+    assert response.headers["RateLimit"].startswith('"writes";r=198;')
