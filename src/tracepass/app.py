@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,6 +18,7 @@ from tracepass.core.errors import error_response, install_error_handlers
 from tracepass.core.gateway import ApiGateway
 from tracepass.core.limits import BodyLimitMiddleware
 from tracepass.core.observability import RequestContextMiddleware
+from tracepass.core.security import PathScopedCORS, SecurityHeadersMiddleware, swagger_docs_route
 from tracepass.db.engine import Database
 
 # Each domain exposes `router` (FastAPI) and may expose `routes` (lean Starlette routes).
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version=__version__,
         summary="Open, self-hostable EU Digital Product Passports, TracePass v1 compatible.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below with a CSP that allows only its own script
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Lean routes first: health checks must not pay for FastAPI's machinery.
     app.router.routes.insert(0, Route("/healthz", healthz, methods=["GET", "HEAD"]))
     app.router.routes.insert(1, Route("/readyz", readyz, methods=["GET", "HEAD"]))
+    app.router.routes.append(swagger_docs_route("/docs", "/api/v1/openapi.json", app.title))
     _include_domain_routers(app)
     install_error_handlers(app)
 
@@ -98,11 +99,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         json_limit=settings.json_body_limit,
         upload_limit=settings.image_upload_limit,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_api_origins,
-        allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-    )
+    app.add_middleware(PathScopedCORS, api_origins=settings.cors_api_origins)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
