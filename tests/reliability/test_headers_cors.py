@@ -21,7 +21,10 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 def assert_safe_html(response: httpx.Response) -> None:
     assert response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
-    directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in policy.split(";") if d.strip())
+    directives = {}
+    for directive in filter(None, (d.strip() for d in policy.split(";"))):
+        name, _, sources = directive.partition(" ")
+        directives[name] = sources
     assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
     assert "default-src" in directives
     script_sources = directives.get("script-src", directives["default-src"])
