@@ -159,12 +159,16 @@ async def delete_unpublished(
 
 
 async def products_by_id(
-    session: AsyncSession, workspace_id: str, product_ids: Iterable[str]
+    session: AsyncSession, workspace_id: str, product_ids: Iterable[str], for_update: bool = False
 ) -> dict[str, Product]:
+    """Products by id. `for_update` locks them (in id order, so lockers never deadlock), which
+    keeps a concurrent archive from slipping between our status check and our insert."""
     ids = sorted(set(product_ids))
     if not ids:
         return {}
     stmt = select(Product).where(Product.workspace_id == workspace_id, Product.id.in_(ids))
+    if for_update:
+        stmt = stmt.order_by(Product.id).with_for_update()
     return {p.id: p for p in (await session.execute(stmt)).scalars().all()}
 
 

@@ -427,7 +427,7 @@ async def _create_all(
         outcomes[item.index] = error
 
     products = await repo.products_by_id(
-        session, caller.workspace_id, (i.body.product_id for i in prepared)
+        session, caller.workspace_id, (i.body.product_id for i in prepared), for_update=True
     )
     remaining: list[_Prepared] = []
     for item in prepared:
