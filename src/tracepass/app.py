@@ -17,6 +17,7 @@ from tracepass.config import Settings
 from tracepass.core.errors import error_response, install_error_handlers
 from tracepass.core.gateway import ApiGateway
 from tracepass.core.limits import BodyLimitMiddleware
+from tracepass.core.openapi import install_openapi
 from tracepass.core.observability import RequestContextMiddleware
 from tracepass.core.security import PathScopedCORS, SecurityHeadersMiddleware, swagger_docs_route
 from tracepass.db.engine import Database
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.router.routes.append(swagger_docs_route("/docs", "/api/v1/openapi.json", app.title))
     _include_domain_routers(app)
     install_error_handlers(app)
+    install_openapi(app)
 
     app.add_middleware(
         ApiGateway,
