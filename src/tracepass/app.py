@@ -17,8 +17,8 @@ from tracepass.config import Settings
 from tracepass.core.errors import error_response, install_error_handlers
 from tracepass.core.gateway import ApiGateway
 from tracepass.core.limits import BodyLimitMiddleware
-from tracepass.core.openapi import install_openapi
 from tracepass.core.observability import RequestContextMiddleware
+from tracepass.core.openapi import install_openapi
 from tracepass.core.security import PathScopedCORS, SecurityHeadersMiddleware, swagger_docs_route
 from tracepass.db.engine import Database
 
