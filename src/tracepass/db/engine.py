@@ -8,19 +8,24 @@ sessions use a plain deferred `BEGIN` and never block each other in WAL mode.
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from tracepass.db import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "tracepass_write"
@@ -43,6 +48,52 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class SqliteWriteLock:
+    """One SQLite writer at a time: in this process (asyncio) and across processes (flock)."""
+
+    def __init__(self, database_path: str) -> None:
+        self.path = database_path + "-writelock"
+        self._local = asyncio.Lock()
+        self._fd: int | None = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        async with self._local:
+            fd = self._file()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                await self._wait_for(fd)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @staticmethod
+    async def _wait_for(fd: int) -> None:
+        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread cannot be stopped: release the lock whenever it gets it.
+            waiting.add_done_callback(
+                lambda done: (
+                    None if done.cancelled() or done.exception() else fcntl.flock(fd, fcntl.LOCK_UN)
+                )
+            )
+            raise
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Database:
     """Owns the engine; hands out read and write sessions."""
 
@@ -50,14 +101,19 @@ class Database:
         self.url = async_url
         self.is_sqlite = async_url.startswith("sqlite")
         kwargs: dict[str, Any] = {"pool_pre_ping": False}
+        self._write_lock: SqliteWriteLock | None = None
         if self.is_sqlite:
             database = make_url(async_url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self._write_lock = SqliteWriteLock(database)
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
-        self.engine = create_async_engine(async_url, **kwargs)
+        engine_url: str | URL = async_url
+        if self.is_sqlite:
+            engine_url = make_url(async_url).set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
+        self.engine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)
         self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
@@ -69,7 +125,11 @@ class Database:
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
-        async with self._write_sessions() as session:
+        if self._write_lock is None:
+            async with self._write_sessions() as session:
+                yield session
+            return
+        async with self._write_lock.held(), self._write_sessions() as session:
             yield session
 
     @asynccontextmanager
@@ -83,3 +143,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()

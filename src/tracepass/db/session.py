@@ -20,5 +20,9 @@ def get_database(request: Request) -> Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A read session for safe methods, a write session (SQLite: BEGIN IMMEDIATE) otherwise."""
     database = get_database(request)
-    async with database.session(write=request.method not in _READ_METHODS) as session:
-        yield session
+    if request.method in _READ_METHODS:
+        async with database.read_session() as session:
+            yield session
+    else:
+        async with database.write_session() as session:
+            yield session
