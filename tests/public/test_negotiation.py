@@ -80,3 +80,15 @@ def test_locale_comes_from_lang_then_accept_language(
 )  # fmt: skip
 def test_if_none_match_uses_weak_comparison(header: str | None, matches: bool) -> None:
     assert etag_matches(header, '"abc"') is matches
+
+
+def test_render_cache_is_a_bounded_lru() -> None:
+    from tracepass.public.service import RenderCache
+
+    cache = RenderCache(max_entries=2)
+    cache.put(("a",), b"1")
+    cache.put(("b",), b"2")
+    assert cache.get(("a",)) == b"1"  # a is now the most recent
+    cache.put(("c",), b"3")
+    assert (cache.get(("a",)), cache.get(("b",)), cache.get(("c",))) == (b"1", None, b"3")
+    assert len(cache) == 2

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tracepass.passports.models import Passport
 from tracepass.public.models import AccessGrant
@@ -41,9 +41,9 @@ _SCAN_COLUMNS = (
 )
 
 
-async def find_item(session: AsyncSession, gtin: str, serial: str) -> ScanRow | None:
+async def find_item(conn: AsyncConnection | AsyncSession, gtin: str, serial: str) -> ScanRow | None:
     row = (
-        await session.execute(
+        await conn.execute(
             select(*_SCAN_COLUMNS).where(Passport.gtin == gtin, Passport.serial == serial)
         )
     ).first()
@@ -51,14 +51,14 @@ async def find_item(session: AsyncSession, gtin: str, serial: str) -> ScanRow | 
 
 
 async def find_latest_published(
-    session: AsyncSession, gtin: str, lot: str | None
+    conn: AsyncConnection | AsyncSession, gtin: str, lot: str | None
 ) -> ScanRow | None:
     """The most recently published passport of a GTIN (and lot): the model's face."""
     statement = select(*_SCAN_COLUMNS).where(Passport.gtin == gtin, Passport.status == PUBLISHED)
     if lot is not None:
         statement = statement.where(Passport.lot == lot)
     statement = statement.order_by(Passport.published_at.desc(), Passport.id.desc()).limit(1)
-    row = (await session.execute(statement)).first()
+    row = (await conn.execute(statement)).first()
     return ScanRow(*row) if row is not None else None
 
 

@@ -128,7 +128,11 @@ def _respond(request: Request, result: service.ScanResult) -> Response:
 def _bad_link(request: Request, representation: str, locale: str | None, message: str) -> Response:
     if representation == "html":
         body = render_message_page(
-            locale or service.DEFAULT_PAGE_LOCALE, "bad_link_title", message, None, "/"
+            locale or service.DEFAULT_PAGE_LOCALE,
+            "bad_link_title",
+            message,
+            None,
+            request.url.path,  # always under /p/, and escaped by the template
         ).encode("utf-8")
         headers = {**HTML_SECURITY_HEADERS, "Cache-Control": ERROR_CACHE, "Vary": VARY}
         media_type = MEDIA_TYPES["html"]

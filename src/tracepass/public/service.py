@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tracepass.catalog.definitions import Template
 from tracepass.catalog.service import template_by_id
@@ -201,15 +201,19 @@ def _render_item(
 async def scan_item(database: Database, cache: RenderCache, request: ScanRequest) -> ScanResult:
     link = request.link
     assert link.serial is not None
-    async with database.read_session() as session:
-        row = await repository.find_item(session, link.gtin, link.serial)
+    # A Core connection, not an ORM session: the hot path is one narrow query, and an
+    # ORM session is only built when a credential or a render-cache miss needs one.
+    async with database.engine.connect() as conn:
+        row = await repository.find_item(conn, link.gtin, link.serial)
         if row is None or (link.lot is not None and row.lot != link.lot):
             return _not_found(request)
         if row.status == "suspended":
             return _suspended(request, row.suspend_reason)
         if row.status != repository.PUBLISHED or row.published_etag is None:
             return _not_found(request)
-        level = await viewer_level(session, row, request.token)
+        level = views.PUBLIC
+        if request.token is not None:
+            level = await viewer_level(AsyncSession(bind=conn), row, request.token)
         # A page reached with `?access=` repeats the token in its own links, so it
         # is cached per token; every other render is shared by all callers of a level.
         scope = request.token if request.token_in_query and level != views.PUBLIC else ""
@@ -222,12 +226,12 @@ async def scan_item(database: Database, cache: RenderCache, request: ScanRequest
             request.locale or "",
             scope or "",
         )
-        result = await _cached_or_rendered(session, cache, request, key, row, level)
+        result = await _cached_or_rendered(conn, cache, request, key, row, level)
     return result
 
 
 async def _cached_or_rendered(
-    session: AsyncSession,
+    conn: AsyncConnection,
     cache: RenderCache,
     request: ScanRequest,
     key: tuple[str, ...],
@@ -240,6 +244,7 @@ async def _cached_or_rendered(
         return ScanResult(304, request.representation, b"", etag, private)
     body = cache.get(key)
     if body is None:
+        session = AsyncSession(bind=conn)
         snapshot = await repository.published_snapshot(session, row.passport_id)
         if snapshot is None:
             return _not_found(request)
@@ -292,8 +297,8 @@ def _render_model(request: ScanRequest, snapshot: Mapping[str, Any], template: T
 async def scan_model(database: Database, cache: RenderCache, request: ScanRequest) -> ScanResult:
     """`/01/{gtin}` and `/01/{gtin}/10/{lot}`: the public face of the product model."""
     link = request.link
-    async with database.read_session() as session:
-        row = await repository.find_latest_published(session, link.gtin, link.lot)
+    async with database.engine.connect() as conn:
+        row = await repository.find_latest_published(conn, link.gtin, link.lot)
         if row is None or row.published_etag is None:
             return _not_found(request)
         key = (
@@ -305,7 +310,7 @@ async def scan_model(database: Database, cache: RenderCache, request: ScanReques
             views.PUBLIC,
             request.locale or "",
         )
-        return await _cached_or_rendered(session, cache, request, key, row, views.PUBLIC)
+        return await _cached_or_rendered(conn, cache, request, key, row, views.PUBLIC)
 
 
 async def scan(database: Database, cache: RenderCache, request: ScanRequest) -> ScanResult:
