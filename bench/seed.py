@@ -19,6 +19,9 @@ which is what bench/lua/scan.lua relies on.
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
+import os
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -230,53 +233,92 @@ async def _prototypes(database_url: str, fleet: Fleet) -> tuple[list[_Prototype]
     return prototypes, auth
 
 
-def _rows(
-    prototypes: list[_Prototype],
-    auth: Any,
-    workspace_id: str,
-    public_base: str,
-    start: int,
-    end: int,
-) -> list[tuple[Any, ...]]:
-    from tracepass.core.timeutil import iso_z
-    from tracepass.db.ids import new_object_id
-    from tracepass.passports.views import build_snapshot, snapshot_etag
+_ID_MARK = "BenchPassportIdMark7f3a"
+_SERIAL_MARK = "BenchSerialMark7f3a"
 
-    now = datetime.now(UTC).replace(tzinfo=None)
-    stamp = iso_z(now.replace(tzinfo=UTC))
+
+class _SnapshotStencil:
+    """build_snapshot's output for one prototype, with the per-passport parts cut out.
+
+    Every passport of a prototype differs only in its id and serial, so the sorted-key
+    JSON is cut at those two values once and re-joined per row; sha256 over the same
+    bytes is what `snapshot_etag` computes. `check` compares a row with the real
+    `build_snapshot` + `snapshot_etag` output (done on the first row of every chunk).
+    """
+
+    def __init__(self, proto: _Prototype, auth: Any, public_base: str, now: datetime) -> None:
+        from tracepass.core.timeutil import iso_z
+
+        self.proto, self.auth, self.public_base, self.now = proto, auth, public_base, now
+        self.stamp = iso_z(now.replace(tzinfo=UTC))
+        text = self._canonical(_ID_MARK, _SERIAL_MARK).decode()
+        # The serial appears twice: as serialNumber and inside digitalLinkUri.
+        self.parts = [piece.split(_SERIAL_MARK) for piece in text.split(_ID_MARK)]
+
+    def _canonical(self, passport_id: str, serial: str) -> bytes:
+        from tracepass.passports.views import build_snapshot
+
+        clone = _Clone(
+            passport_id,
+            self.proto.gtin,
+            serial,
+            self.proto.template_id,
+            self.proto.fields,
+            self.proto.parties,
+            self.now.replace(tzinfo=UTC),
+        )
+        snapshot = build_snapshot(  # type: ignore[arg-type]
+            clone, self.proto.template, self.proto.product, self.auth, self.public_base, self.stamp
+        )
+        return orjson.dumps(snapshot, option=orjson.OPT_SORT_KEYS)
+
+    def render(self, passport_id: str, serial: str) -> tuple[str, str]:
+        """(snapshot JSON, etag) for one passport. Serials here are URL-safe."""
+        text = passport_id.join(serial.join(piece) for piece in self.parts)
+        return text, hashlib.sha256(text.encode()).hexdigest()
+
+    def check(self, passport_id: str, serial: str) -> None:
+        from tracepass.passports.views import snapshot_etag
+
+        text, etag = self.render(passport_id, serial)
+        real = orjson.loads(self._canonical(passport_id, serial))
+        if orjson.loads(text) != real or etag != snapshot_etag(real):
+            raise SeedError("snapshot stencil drifted from build_snapshot; fix bench/seed.py")
+
+
+def _rows(
+    stencils: list[_SnapshotStencil], workspace_id: str, start: int, end: int, now: Any
+) -> list[tuple[Any, ...]]:
+    """Rows in PASSPORT_COLUMNS order; `now` as the driver wants timestamps."""
+    from tracepass.db.ids import new_object_id
+
     rows = []
-    count = len(prototypes)
-    fields_json = [orjson.dumps(p.fields).decode() for p in prototypes]
-    parties_json = [orjson.dumps(p.parties).decode() for p in prototypes]
+    count = len(stencils)
+    fields_json = [orjson.dumps(s.proto.fields).decode() for s in stencils]
+    parties_json = [orjson.dumps(s.proto.parties).decode() for s in stencils]
     for i in range(start, end):
         k = i % count
-        proto = prototypes[k]
-        clone = _Clone(
-            new_object_id(),
-            proto.gtin,
-            serial_for(i),
-            proto.template_id,
-            proto.fields,
-            proto.parties,
-            now,
-        )
-        snapshot = build_snapshot(clone, proto.template, proto.product, auth, public_base, stamp)  # type: ignore[arg-type]
+        stencil = stencils[k]
+        passport_id, serial = new_object_id(), serial_for(i)
+        if i == start:
+            stencil.check(passport_id, serial)
+        snapshot, etag = stencil.render(passport_id, serial)
         rows.append(
             (
-                clone.id,
+                passport_id,
                 workspace_id,
-                proto.product.id,
-                proto.template_id,
-                proto.gtin,
-                clone.serial,
+                stencil.proto.product.id,
+                stencil.proto.template_id,
+                stencil.proto.gtin,
+                serial,
                 None,
                 "published",
                 fields_json[k],
                 parties_json[k],
                 1,
                 1,
-                orjson.dumps(snapshot).decode(),
-                snapshot_etag(snapshot),
+                snapshot,
+                etag,
                 None,
                 now,
                 now,
@@ -293,14 +335,18 @@ def _sqlite_path(database_url: str) -> str:
 
 
 def _insert_sqlite(path: str, rows: list[tuple[Any, ...]], counts: dict[str, int]) -> None:
+    # Queue like the server's writers do (tracepass.db.engine.SqliteWriteLock).
+    lock = os.open(path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     connection = sqlite3.connect(path, timeout=60, isolation_level=None)
     try:
         connection.execute("PRAGMA busy_timeout=60000")
+        connection.execute("PRAGMA cache_size=-262144")  # 256 MiB: keep the indexes hot
         connection.execute("BEGIN IMMEDIATE")
         placeholders = ",".join("?" * len(PASSPORT_COLUMNS))
         connection.executemany(
             f"INSERT INTO passports ({','.join(PASSPORT_COLUMNS)}) VALUES ({placeholders})",
-            [tuple(_sqlite_value(v) for v in row) for row in rows],
+            rows,
         )
         for product_id, added in counts.items():
             connection.execute(
@@ -310,11 +356,7 @@ def _insert_sqlite(path: str, rows: list[tuple[Any, ...]], counts: dict[str, int
         connection.execute("COMMIT")
     finally:
         connection.close()
-
-
-def _sqlite_value(value: Any) -> Any:
-    # The format SQLAlchemy's SQLite DateTime stores and parses back.
-    return value.isoformat(" ", "microseconds") if isinstance(value, datetime) else value
+        os.close(lock)  # releases the flock
 
 
 async def _insert_postgres(
@@ -350,10 +392,14 @@ async def publish_directly(
     """Add published passports fleet.published..target-1; returns the seconds it took."""
     started = time.perf_counter()
     prototypes, auth = await _prototypes(database_url, fleet)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    stencils = [_SnapshotStencil(p, auth, public_base, now) for p in prototypes]
     is_sqlite = database_url.startswith("sqlite")
+    # SQLite: the text SQLAlchemy's DateTime stores and parses back; asyncpg: naive UTC.
+    now_value = now.isoformat(" ", "microseconds") if is_sqlite else now
     for start in range(fleet.published, target, chunk):
         end = min(start + chunk, target)
-        rows = _rows(prototypes, auth, fleet.workspace_id, public_base, start, end)
+        rows = _rows(stencils, fleet.workspace_id, start, end, now_value)
         counts: dict[str, int] = {}
         for i in range(start, end):
             product_id = fleet.product_ids[i % len(fleet.product_ids)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+import weakref
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -87,6 +89,53 @@ async def resolve_api_key(session: AsyncSession, token: str | None) -> AuthConte
         key_id=key.id,
         key_prefix=key.prefix,
     )
+
+
+# How long a resolved key is trusted without asking the database again. A revocation
+# made in this process clears every cache at once; one made elsewhere (another
+# worker, the CLI) takes effect within this many seconds.
+KEY_CACHE_SECONDS = 1.0
+_KEY_CACHE_ENTRIES = 10_000
+_key_caches: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+
+
+class KeyCache:
+    """Live keys resolved in the last KEY_CACHE_SECONDS, by the SHA-256 of the secret.
+
+    Only successful resolutions are kept: an unknown or revoked key always reaches
+    the database, and nobody can fill the cache with made-up tokens.
+    """
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, AuthContext]] = {}
+        _key_caches.add(self)
+
+    def get(self, token: str) -> AuthContext | None:
+        entry = self._entries.get(hash_api_key(token))
+        if entry is None:
+            return None
+        expires, auth = entry
+        if time.monotonic() >= expires:
+            return None
+        return auth
+
+    def put(self, token: str, auth: AuthContext) -> None:
+        if len(self._entries) >= _KEY_CACHE_ENTRIES:
+            now = time.monotonic()
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= _KEY_CACHE_ENTRIES:
+                self._entries.clear()
+        self._entries[hash_api_key(token)] = (time.monotonic() + self.ttl, auth)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def forget_cached_keys() -> None:
+    """Call after revoking a key (or changing a workspace's plan): every cache empties."""
+    for cache in list(_key_caches):
+        cache.clear()
 
 
 def current_auth(request: Request) -> AuthContext:

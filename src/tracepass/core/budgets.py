@@ -3,15 +3,23 @@
 The increment is a single conditional upsert, so at a cap of N exactly N requests
 pass however many processes race: the row lock (PostgreSQL) or the single writer
 (SQLite) orders them, and the `WHERE count + amount <= cap` refuses the rest.
+
+An unlimited budget has nothing to refuse, so paying a write transaction per request
+for it (on SQLite: turning every read into a serialized write) buys nothing: its
+counts are added up in memory (`UsageBuffer`) and written by one upsert per
+workspace, day and kind at most FLUSH_SECONDS later, and at shutdown.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import weakref
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +27,15 @@ from tracepass.core.auth import AuthContext
 from tracepass.core.models import UsageCounter
 from tracepass.core.timeutil import seconds_to_next_utc_midnight, utc_day
 
+if TYPE_CHECKING:
+    from tracepass.db.engine import Database
+
+logger = logging.getLogger("tracepass.budgets")
+
 BudgetKind = Literal["writes", "reads"]
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DAY_SECONDS = 86_400
+FLUSH_SECONDS = 1.0
 
 # Routes that are free (catalogue reads) or cost more than one unit (batch create).
 _EXEMPT = re.compile(r"^/api/v1/templates(/|$)")
@@ -70,6 +84,68 @@ def _upsert(dialect_name: str):  # type: ignore[no-untyped-def]
     return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
 
 
+def is_unlimited(auth: AuthContext, kind: BudgetKind) -> bool:
+    return cap_for(auth, kind) is None
+
+
+def _add_statement(
+    dialect_name: str, workspace_id: str, day: object, kind: str, amount: int
+) -> Executable:
+    table = UsageCounter.__table__
+    statement = _upsert(dialect_name)(table).values(
+        workspace_id=workspace_id, day=day, kind=kind, count=amount
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["workspace_id", "day", "kind"],
+        set_={"count": table.c.count + amount},
+    )
+
+
+_buffers: weakref.WeakSet[UsageBuffer] = weakref.WeakSet()
+
+
+class UsageBuffer:
+    """Counts of unlimited budgets, added up in memory and flushed to the counters."""
+
+    def __init__(self, database: Database, delay: float = FLUSH_SECONDS) -> None:
+        self.db = database
+        self.delay = delay
+        self.pending: dict[tuple[str, object, str], int] = {}
+        self._flusher: asyncio.Task[None] | None = None
+        _buffers.add(self)
+
+    def add(self, auth: AuthContext, cost: Charge) -> BudgetState:
+        key = (auth.workspace_id, utc_day(), cost.kind)
+        self.pending[key] = self.pending.get(key, 0) + cost.amount
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_later())
+        return BudgetState(cost.kind, None, 0, allowed=True)
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        if not pending:
+            return
+        try:
+            dialect = self.db.engine.dialect.name
+            async with self.db.write_session() as session:
+                for (workspace_id, day, kind), amount in sorted(pending.items()):
+                    await session.execute(_add_statement(dialect, workspace_id, day, kind, amount))
+                await session.commit()
+        except Exception:  # never let bookkeeping of an unlimited budget break serving
+            logger.warning("could not write %d usage counters", len(pending), exc_info=True)
+
+    def pending_for(self, workspace_id: str, kind: BudgetKind) -> int:
+        return self.pending.get((workspace_id, utc_day(), kind), 0)
+
+
+def unflushed_usage(workspace_id: str, kind: BudgetKind) -> int:
+    return sum(buffer.pending_for(workspace_id, kind) for buffer in list(_buffers))
+
+
 async def charge(session: AsyncSession, auth: AuthContext, cost: Charge) -> BudgetState:
     """Atomically add `cost` to today's counter unless that would pass the cap; commits."""
     cap = cap_for(auth, cost.kind)
@@ -107,6 +183,7 @@ async def current_usage(session: AsyncSession, workspace_id: str, kind: BudgetKi
 
 async def peek(session: AsyncSession, auth: AuthContext, kind: BudgetKind) -> BudgetState:
     used = await current_usage(session, auth.workspace_id, kind)
+    used += unflushed_usage(auth.workspace_id, kind)
     cap = cap_for(auth, kind)
     return BudgetState(kind, cap, used, allowed=cap is None or used < cap)
 

@@ -28,7 +28,7 @@ from tracepass.core.asgi import (
     replaying_receive,
     send_bytes,
 )
-from tracepass.core.auth import AuthContext, bearer_token, resolve_api_key
+from tracepass.core.auth import AuthContext, KeyCache, bearer_token, resolve_api_key
 from tracepass.core.errors import IDEMPOTENCY_MISMATCH, error_body
 from tracepass.core.limits import UPLOAD_PATH
 from tracepass.core.timeutil import seconds_to_next_utc_midnight
@@ -78,8 +78,13 @@ class ApiGateway:
         self.db = database
         self.ttl = idempotency_ttl
         self.in_flight_timeout = in_flight_timeout
+        self.keys = KeyCache()
+        self.usage = budgets.UsageBuffer(database)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._flush_usage_on_shutdown(receive), send)
+            return
         path = scope.get("path", "")
         if (
             scope["type"] != "http"
@@ -97,12 +102,27 @@ class ApiGateway:
             else:
                 raise
 
+    def _flush_usage_on_shutdown(self, receive: Receive) -> Receive:
+        async def wrapped() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self.usage.flush()
+            return message
+
+        return wrapped
+
     async def _authenticate(self, scope: Scope) -> AuthContext | None:
         token = bearer_token(header(scope, b"authorization"))
         if token is None:
             return None
+        auth = self.keys.get(token)
+        if auth is not None:
+            return auth
         async with self.db.read_session() as session:
-            return await resolve_api_key(session, token)
+            auth = await resolve_api_key(session, token)
+        if auth is not None:
+            self.keys.put(token, auth)
+        return auth
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         auth = await self._authenticate(scope)
@@ -139,7 +159,9 @@ class ApiGateway:
                 body = await read_body(receive)
             cost = budgets.batch_cost(_batch_size(body))
         extra_headers: dict[str, str] = {}
-        if cost is not None:
+        if cost is not None and budgets.is_unlimited(auth, cost.kind):
+            self.usage.add(auth, cost)
+        elif cost is not None:
             async with self.db.write_session() as session:
                 state = await budgets.charge(session, auth, cost)
             extra_headers = budgets.rate_limit_headers(auth, state)

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracepass.core.auth import generate_api_key, hash_api_key, key_display_prefix
+from tracepass.core.auth import (
+    forget_cached_keys,
+    generate_api_key,
+    hash_api_key,
+    key_display_prefix,
+)
 from tracepass.core.errors import ApiError
 from tracepass.core.plans import PLANS
 from tracepass.core.timeutil import utcnow
@@ -84,6 +89,7 @@ async def revoke_api_key(
     if key.revoked_at is None:
         key.revoked_at = utcnow()
     await session.commit()
+    forget_cached_keys()
     return key
 
 
