@@ -16,7 +16,7 @@ from tracepass import __version__
 from tracepass.config import Settings
 from tracepass.core.errors import error_response, install_error_handlers
 from tracepass.core.gateway import ApiGateway
-from tracepass.core.limits import BodyLimitMiddleware
+from tracepass.core.limits import BodyLimitMiddleware, NulCharacterGuard
 from tracepass.core.observability import RequestContextMiddleware
 from tracepass.core.openapi import install_openapi
 from tracepass.core.security import PathScopedCORS, SecurityHeadersMiddleware, swagger_docs_route
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     install_openapi(app)
 
+    app.add_middleware(NulCharacterGuard)  # innermost: after auth, inside the body limit
     app.add_middleware(
         ApiGateway,
         database=database,

@@ -6,7 +6,17 @@ import re
 
 from starlette.exceptions import HTTPException
 
-from tracepass.core.asgi import ASGIApp, Message, Receive, Scope, Send, header, send_bytes
+from tracepass.core.asgi import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    replaying_receive,
+    send_bytes,
+)
 from tracepass.core.errors import error_body
 
 UPLOAD_PATH = re.compile(r"^/api/v1/products/[^/]+/images/?$")
@@ -71,4 +81,51 @@ async def _reject(send: Send, limit: int) -> None:
         413,
         error_body("Payload too large", {"limitBytes": limit}),
         [(b"content-type", b"application/json"), (b"connection", b"close")],
+    )
+
+
+# A JSON `\u0000` escape that is not itself escaped (preceded by an even run of `\`).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters"
+
+
+def _is_json(scope: Scope) -> bool:
+    content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+class NulCharacterGuard:
+    """400 for a NUL character in the path, the query or a JSON body's strings.
+
+    PostgreSQL text cannot hold NUL and SQLite would store it silently: refusing it
+    here keeps both backends alike and every route safe. JSON bodies are bounded by
+    BodyLimitMiddleware (outside this one) before being read here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _reject_nul(send, "url")
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS") or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if _JSON_NUL.search(body):
+            await _reject_nul(send, "body")
+            return
+        await self.app(scope, replaying_receive(body, receive), send)
+
+
+async def _reject_nul(send: Send, where: str) -> None:
+    await send_bytes(
+        send,
+        400,
+        error_body("Validation error", {"fieldErrors": {where: [_NUL_MESSAGE]}}),
+        [(b"content-type", b"application/json")],
     )
