@@ -4,18 +4,18 @@ lying uploads and injection strings stored verbatim and rendered escaped."""
 
 from __future__ import annotations
 
-import markupsafe
 from typing import Any
 
 import httpx
+import markupsafe
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import Api, Backend
 from tests.reliability.support import (
     PASSPORTS,
-    PRODUCTS,
     PATH_PARAM,
+    PRODUCTS,
     api_routes,
     create_passport,
     create_product,
