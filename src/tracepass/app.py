@@ -16,7 +16,7 @@ from tracepass import __version__
 from tracepass.config import Settings
 from tracepass.core.errors import error_response, install_error_handlers
 from tracepass.core.gateway import ApiGateway
-from tracepass.core.limits import BodyLimitMiddleware, NulCharacterGuard
+from tracepass.core.limits import BodyLimitMiddleware, HeaderLimitMiddleware, NulCharacterGuard
 from tracepass.core.observability import RequestContextMiddleware
 from tracepass.core.openapi import install_openapi
 from tracepass.core.security import PathScopedCORS, SecurityHeadersMiddleware, swagger_docs_route
@@ -104,5 +104,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.add_middleware(PathScopedCORS, api_origins=settings.cors_api_origins)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

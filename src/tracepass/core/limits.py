@@ -129,3 +129,31 @@ async def _reject_nul(send: Send, where: str) -> None:
         error_body("Validation error", {"fieldErrors": {where: [_NUL_MESSAGE]}}),
         [(b"content-type", b"application/json")],
     )
+
+
+HEADER_LIMIT = 64 * 1024
+
+
+class HeaderLimitMiddleware:
+    """431 for requests whose headers total more than `limit` bytes.
+
+    httptools (uvicorn's fast parser) has no header size cap of its own, so a 1 MB
+    header would otherwise reach every route.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = HEADER_LIMIT) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) for name, value in scope.get("headers", []))
+            if size > self.limit:
+                await send_bytes(
+                    send,
+                    431,
+                    error_body("Request header fields too large", {"limitBytes": self.limit}),
+                    [(b"content-type", b"application/json"), (b"connection", b"close")],
+                )
+                return
+        await self.app(scope, receive, send)
