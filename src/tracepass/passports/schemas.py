@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from tracepass.core.schemas import ResponseModel, WireModel
 
@@ -49,14 +49,14 @@ class CreatePassportInput(WireModel):
     gs1: Gs1Input
     parties: dict[str, PartyInput] | None = None
     field_values: dict[str, Any] | None = None
-    confirm_overage: bool = False
+    confirm_overage: StrictBool = False
 
 
 class BatchCreateInput(WireModel):
     # Items stay loose here: each one is validated on its own so one bad item
     # fails alone instead of failing the whole batch.
     passports: list[dict[str, Any]] = Field(min_length=1, max_length=100)
-    confirm_overage: bool = Field(
+    confirm_overage: StrictBool = Field(
         False,
         description="Accept the overage charge for the whole batch (as does every item saying so)",
     )
@@ -70,7 +70,7 @@ class FieldUpdateInput(WireModel):
 
 
 class PublishInput(WireModel):
-    force: bool = Field(False, description="Publish despite critical compliance findings")
+    force: StrictBool = Field(False, description="Publish despite critical compliance findings")
 
 
 class SuspendInput(WireModel):
