@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from tracepass.core.schemas import ResponseModel, WireModel
@@ -46,8 +47,24 @@ class ProductCreate(WireModel):
 _NOT_NULLABLE = ("name", "model", "default_field_values", "image_urls", "status", "source_locale")
 
 
+def _document_not_nullable(schema: dict[str, Any]) -> None:
+    """OpenAPI: keys that refuse null are optional, not nullable (found by contract fuzzing)."""
+    for name in _NOT_NULLABLE:
+        prop = schema.get("properties", {}).get(to_camel(name))
+        if not prop or "anyOf" not in prop:
+            continue
+        options = [o for o in prop.pop("anyOf") if o.get("type") != "null"]
+        prop.pop("default", None)
+        if len(options) == 1:
+            prop.update(options[0])
+        else:
+            prop["anyOf"] = options
+
+
 class ProductUpdate(WireModel):
     """Every key optional; an omitted key is left alone, `description: null` clears it."""
+
+    model_config = ConfigDict(**WireModel.model_config, json_schema_extra=_document_not_nullable)
 
     name: Name | None = None
     model: ModelCode | None = None
