@@ -90,9 +90,7 @@ def test_a_streamed_body_over_the_limit_gets_413_without_being_consumed_whole(
     assert sent < offered / 2, f"the server read {sent} bytes before refusing"
 
 
-def test_a_1_mb_header_gets_431_or_a_closed_connection(
-    server: ServerProcess, api_key: str
-) -> None:
+def test_a_1_mb_header_gets_431_or_a_closed_connection(server: ServerProcess, api_key: str) -> None:
     request = (
         f"GET /api/v1/products HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {api_key}\r\n"
         f"X-Huge: {'a' * MiB}\r\n\r\n"

@@ -144,8 +144,8 @@ async def populate(api: Api) -> TenantResources:
         assert written.status_code == 200, written.text
     grant = await api.post(f"{PASSPORTS}/{passport_id}/access-grants", json={"level": "restricted"})
     assert grant.status_code == 201, grant.text
-    key = await api.post("/api/v1/keys", json={"label": "second"})
-    assert key.status_code == 201, key.text
+    second_key = await api.post("/api/v1/keys", json={"label": "second"})
+    assert second_key.status_code == 201, second_key.text
     return TenantResources(
         api=api,
         product_id=product_id,
@@ -154,7 +154,7 @@ async def populate(api: Api) -> TenantResources:
         serial=body["gs1"]["serialNumber"],
         grant_id=grant.json()["_id"],
         grant_token=grant.json()["token"],
-        key_id=key.json()["keyId"],
+        key_id=second_key.json()["keyId"],
     )
 
 
