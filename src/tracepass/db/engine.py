@@ -8,9 +8,6 @@ sessions use a plain deferred `BEGIN` and never block each other in WAL mode.
 
 from __future__ import annotations
 
-import asyncio
-import fcntl
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -44,54 +41,16 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-class SqliteWriteLock:
-    """One SQLite writer at a time: in this process (asyncio) and across processes (flock)."""
-
-    def __init__(self, database_path: str) -> None:
-        self.path = database_path + "-writelock"
-        self._local = asyncio.Lock()
-        self._fd: int | None = None
-
-    def _file(self) -> int:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        return self._fd
-
-    @asynccontextmanager
-    async def held(self) -> AsyncIterator[None]:
-        async with self._local:
-            fd = self._file()
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                await self._wait_for(fd)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-    @staticmethod
-    async def _wait_for(fd: int) -> None:
-        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+        if not conn.get_execution_options().get(_WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Queue for the write lock first (released by the dialect at COMMIT/ROLLBACK).
+        sqlite_inline.hold_write_lock(conn.dialect, conn.connection.dbapi_connection)
         try:
-            await asyncio.shield(waiting)
-        except asyncio.CancelledError:
-            # The thread cannot be stopped: release the lock whenever it gets it.
-            waiting.add_done_callback(
-                lambda done: (
-                    None if done.cancelled() or done.exception() else fcntl.flock(fd, fcntl.LOCK_UN)
-                )
-            )
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            sqlite_inline.release_write_lock(conn.dialect, conn.connection.dbapi_connection)
             raise
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 class Database:
@@ -101,13 +60,13 @@ class Database:
         self.url = async_url
         self.is_sqlite = async_url.startswith("sqlite")
         kwargs: dict[str, Any] = {"pool_pre_ping": False}
-        self._write_lock: SqliteWriteLock | None = None
         if self.is_sqlite:
             database = make_url(async_url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-                self._write_lock = SqliteWriteLock(database)
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2)
+            # In-process SQLite connections are cheap, and churning them (an overflow
+            # connection is closed on return) costs a connect and four PRAGMAs each.
+            kwargs.update(pool_size=pool_size * 4, max_overflow=pool_size * 4)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
         engine_url: str | URL = async_url
@@ -115,6 +74,8 @@ class Database:
             engine_url = make_url(async_url).set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
         self.engine = create_async_engine(engine_url, **kwargs)
         if self.is_sqlite:
+            if database and database != ":memory:":
+                sqlite_inline.attach_write_lock(self.engine.sync_engine.dialect, database)
             _install_sqlite_pragmas(self.engine)
         self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -123,19 +84,25 @@ class Database:
     def session(self, write: bool = True) -> AsyncSession:
         return (self._write_sessions if write else self._read_sessions)()
 
+    # AsyncSession's own exit closes in a separate task (so cancellation cannot cut it
+    # short): until that task runs, the connection stays checked out, and under load
+    # every session holds one across a loop turn, overflowing the pool (connections
+    # opened and closed per request). Closing inline first returns it at once.
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
-        if self._write_lock is None:
-            async with self._write_sessions() as session:
+        async with self._write_sessions() as session:
+            try:
                 yield session
-            return
-        async with self._write_lock.held(), self._write_sessions() as session:
-            yield session
+            finally:
+                await session.close()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
         async with self._read_sessions() as session:
-            yield session
+            try:
+                yield session
+            finally:
+                await session.close()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -143,5 +110,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._write_lock is not None:
-            self._write_lock.close()
+        if self.is_sqlite:
+            sqlite_inline.close_write_lock(self.engine.sync_engine.dialect)

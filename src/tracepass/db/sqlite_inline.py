@@ -16,6 +16,9 @@ wait with asyncio; the sync pysqlite dialect then runs unchanged inside
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
 import sqlite3
 from typing import Any
 
@@ -39,12 +42,95 @@ def _mark_awaited() -> None:
         await_(_nothing())
 
 
+class SqliteWriteLock:
+    """One SQLite writer at a time: in this process (asyncio) and across processes (flock).
+
+    Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK; waiters are woken the moment it is
+    released, where SQLite's busy handler would poll with sleeps of up to 100 ms.
+    """
+
+    def __init__(self, database_path: str) -> None:
+        self.path = database_path + "-writelock"
+        self._local = asyncio.Lock()
+        self._fd: int | None = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+    async def acquire(self) -> None:
+        await self._local.acquire()
+        try:
+            fd = self._file()
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                await self._wait_for(fd)
+        except BaseException:
+            self._local.release()
+            raise
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._local.release()
+
+    @staticmethod
+    async def _wait_for(fd: int) -> None:
+        waiting = asyncio.ensure_future(asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX))
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # The thread cannot be stopped: release the lock whenever it gets it.
+            waiting.add_done_callback(
+                lambda done: (
+                    None if done.cancelled() or done.exception() else fcntl.flock(fd, fcntl.LOCK_UN)
+                )
+            )
+            raise
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def attach_write_lock(dialect: Any, database_path: str) -> None:
+    dialect.write_lock = SqliteWriteLock(database_path)
+
+
+def hold_write_lock(dialect: Any, dbapi_connection: Any) -> None:
+    """Called (inside SQLAlchemy's greenlet) just before BEGIN IMMEDIATE."""
+    lock: SqliteWriteLock | None = getattr(dialect, "write_lock", None)
+    if lock is None or not isinstance(dbapi_connection, InlineConnection) or not in_greenlet():
+        return
+    await_(lock.acquire())
+    dbapi_connection.holds_write_lock = True
+
+
+def release_write_lock(dialect: Any, dbapi_connection: Any) -> None:
+    # SQLAlchemy passes the pool's proxy to do_commit/do_rollback: unwrap it.
+    raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+    if isinstance(raw, InlineConnection) and raw.holds_write_lock:
+        raw.holds_write_lock = False
+        dialect.write_lock.release()
+
+
+def close_write_lock(dialect: Any) -> None:
+    lock: SqliteWriteLock | None = getattr(dialect, "write_lock", None)
+    if lock is not None:
+        lock.close()
+
+
 class InlineCursor(sqlite3.Cursor):
     async def _async_soft_close(self) -> None:
         """The asyncio result layer calls this; an inline cursor has nothing to await."""
 
 
 class InlineConnection(sqlite3.Connection):
+    holds_write_lock = False
+
     def cursor(self, factory: Any = InlineCursor) -> Any:
         return super().cursor(factory)
 
@@ -73,6 +159,24 @@ class SQLiteDialect_inline(SQLiteDialect_pysqlite):
     ) -> None:
         super().do_executemany(cursor, statement, parameters, context)
         _mark_awaited()
+
+    def do_commit(self, dbapi_connection: Any) -> None:
+        try:
+            super().do_commit(dbapi_connection)
+        finally:
+            release_write_lock(self, dbapi_connection)
+
+    def do_rollback(self, dbapi_connection: Any) -> None:
+        try:
+            super().do_rollback(dbapi_connection)
+        finally:
+            release_write_lock(self, dbapi_connection)
+
+    def do_close(self, dbapi_connection: Any) -> None:
+        try:
+            super().do_close(dbapi_connection)
+        finally:
+            release_write_lock(self, dbapi_connection)
 
     def create_connect_args(self, url: URL) -> Any:
         args, kwargs = super().create_connect_args(url)
