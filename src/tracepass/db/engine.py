@@ -8,6 +8,8 @@ sessions use a plain deferred `BEGIN` and never block each other in WAL mode.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -53,6 +55,14 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
             raise
 
 
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _numbered(sql: str) -> str:
+    counter = iter(range(1, sql.count("?") + 1))
+    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
+
+
 class Database:
     """Owns the engine; hands out read and write sessions."""
 
@@ -78,6 +88,10 @@ class Database:
                 sqlite_inline.attach_write_lock(self.engine.sync_engine.dialect, database)
             _install_sqlite_pragmas(self.engine)
         self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._sqlite_path = (
+            database if self.is_sqlite and database and database != ":memory:" else None
+        )
+        self._sqlite_reader: sqlite3.Connection | None = None
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -104,11 +118,48 @@ class Database:
             finally:
                 await session.close()
 
+    async def fetch_one(self, sql: str, *params: Any) -> tuple[Any, ...] | None:
+        """One row of a small indexed read, below the ORM and SQLAlchemy's execution layer.
+
+        For the hottest public reads only. `sql` uses `?` placeholders (rewritten to
+        `$1, $2…` for PostgreSQL); values come back as the driver returns them (JSON
+        columns as text). SQLite answers from a per-process autocommit connection,
+        PostgreSQL from a pooled connection through asyncpg's prepared statements.
+        """
+        if self._sqlite_path is not None:
+            row = self._sqlite().execute(sql, params).fetchone()
+            return tuple(row) if row is not None else None
+        if self.is_sqlite:  # in-memory: only the pool's connections see the data
+            async with self.engine.connect() as conn:
+                found = (await conn.exec_driver_sql(sql, params)).first()
+            return tuple(found) if found is not None else None
+        async with self.engine.connect() as conn:
+            try:
+                raw = await conn.get_raw_connection()
+                record = await raw.driver_connection.fetchrow(_numbered(sql), *params)  # type: ignore[union-attr]
+            finally:
+                await conn.close()
+        return tuple(record) if record is not None else None
+
+    def _sqlite(self) -> sqlite3.Connection:
+        if self._sqlite_reader is None:
+            assert self._sqlite_path is not None
+            reader = sqlite3.connect(
+                self._sqlite_path, isolation_level=None, check_same_thread=False
+            )
+            reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            reader.execute("PRAGMA query_only=1")
+            self._sqlite_reader = reader
+        return self._sqlite_reader
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+            self._sqlite_reader = None
         if self.is_sqlite:
             sqlite_inline.close_write_lock(self.engine.sync_engine.dialect)

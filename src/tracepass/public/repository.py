@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from tracepass.db.engine import Database
 from tracepass.passports.models import Passport
 from tracepass.public.models import AccessGrant
 
@@ -41,12 +43,16 @@ _SCAN_COLUMNS = (
 )
 
 
-async def find_item(conn: AsyncConnection | AsyncSession, gtin: str, serial: str) -> ScanRow | None:
-    row = (
-        await conn.execute(
-            select(*_SCAN_COLUMNS).where(Passport.gtin == gtin, Passport.serial == serial)
-        )
-    ).first()
+# Raw SQL for `Database.fetch_one`: the scan path skips statement building and the ORM.
+_FIND_ITEM_SQL = (
+    "SELECT id, workspace_id, status, lot, suspend_reason, published_etag, template_id"
+    " FROM passports WHERE gtin = ? AND serial = ?"
+)
+_SNAPSHOT_SQL = "SELECT published_snapshot FROM passports WHERE id = ?"
+
+
+async def find_item(database: Database, gtin: str, serial: str) -> ScanRow | None:
+    row = await database.fetch_one(_FIND_ITEM_SQL, gtin, serial)
     return ScanRow(*row) if row is not None else None
 
 
@@ -62,9 +68,13 @@ async def find_latest_published(
     return ScanRow(*row) if row is not None else None
 
 
-async def published_snapshot(session: AsyncSession, passport_id: str) -> dict[str, Any] | None:
-    snapshot: dict[str, Any] | None = await session.scalar(
-        select(Passport.published_snapshot).where(Passport.id == passport_id)
+async def published_snapshot(database: Database, passport_id: str) -> dict[str, Any] | None:
+    row = await database.fetch_one(_SNAPSHOT_SQL, passport_id)
+    if row is None or row[0] is None:
+        return None
+    value = row[0]  # JSON text from the driver (a dict if a codec already decoded it)
+    snapshot: dict[str, Any] | None = (
+        orjson.loads(value) if isinstance(value, str | bytes) else value
     )
     return snapshot
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracepass.catalog.definitions import Template
 from tracepass.catalog.service import template_by_id
@@ -201,37 +201,36 @@ def _render_item(
 async def scan_item(database: Database, cache: RenderCache, request: ScanRequest) -> ScanResult:
     link = request.link
     assert link.serial is not None
-    # A Core connection, not an ORM session: the hot path is one narrow query, and an
-    # ORM session is only built when a credential or a render-cache miss needs one.
-    async with database.engine.connect() as conn:
-        row = await repository.find_item(conn, link.gtin, link.serial)
-        if row is None or (link.lot is not None and row.lot != link.lot):
-            return _not_found(request)
-        if row.status == "suspended":
-            return _suspended(request, row.suspend_reason)
-        if row.status != repository.PUBLISHED or row.published_etag is None:
-            return _not_found(request)
-        level = views.PUBLIC
-        if request.token is not None:
-            level = await viewer_level(AsyncSession(bind=conn), row, request.token)
-        # A page reached with `?access=` repeats the token in its own links, so it
-        # is cached per token; every other render is shared by all callers of a level.
-        scope = request.token if request.token_in_query and level != views.PUBLIC else ""
-        key = (
-            "item",
-            row.passport_id,
-            row.published_etag,
-            request.representation,
-            level,
-            request.locale or "",
-            scope or "",
-        )
-        result = await _cached_or_rendered(conn, cache, request, key, row, level)
-    return result
+    # Below the ORM: the hot path is one narrow indexed query (`Database.fetch_one`);
+    # an ORM session is only opened for a credential or a render-cache miss.
+    row = await repository.find_item(database, link.gtin, link.serial)
+    if row is None or (link.lot is not None and row.lot != link.lot):
+        return _not_found(request)
+    if row.status == "suspended":
+        return _suspended(request, row.suspend_reason)
+    if row.status != repository.PUBLISHED or row.published_etag is None:
+        return _not_found(request)
+    level = views.PUBLIC
+    if request.token is not None:
+        async with database.read_session() as session:
+            level = await viewer_level(session, row, request.token)
+    # A page reached with `?access=` repeats the token in its own links, so it
+    # is cached per token; every other render is shared by all callers of a level.
+    scope = request.token if request.token_in_query and level != views.PUBLIC else ""
+    key = (
+        "item",
+        row.passport_id,
+        row.published_etag,
+        request.representation,
+        level,
+        request.locale or "",
+        scope or "",
+    )
+    return await _cached_or_rendered(database, cache, request, key, row, level)
 
 
 async def _cached_or_rendered(
-    conn: AsyncConnection,
+    database: Database,
     cache: RenderCache,
     request: ScanRequest,
     key: tuple[str, ...],
@@ -244,11 +243,11 @@ async def _cached_or_rendered(
         return ScanResult(304, request.representation, b"", etag, private)
     body = cache.get(key)
     if body is None:
-        session = AsyncSession(bind=conn)
-        snapshot = await repository.published_snapshot(session, row.passport_id)
+        snapshot = await repository.published_snapshot(database, row.passport_id)
         if snapshot is None:
             return _not_found(request)
-        template = await _template(session, row.template_id)
+        async with database.read_session() as session:  # no query once the template is cached
+            template = await _template(session, row.template_id)
         if key[0] == "item":
             body = _render_item(request, snapshot, template, level)
         else:
@@ -299,18 +298,18 @@ async def scan_model(database: Database, cache: RenderCache, request: ScanReques
     link = request.link
     async with database.engine.connect() as conn:
         row = await repository.find_latest_published(conn, link.gtin, link.lot)
-        if row is None or row.published_etag is None:
-            return _not_found(request)
-        key = (
-            "model",
-            link.gtin,
-            link.lot or "",
-            row.published_etag,
-            request.representation,
-            views.PUBLIC,
-            request.locale or "",
-        )
-        return await _cached_or_rendered(conn, cache, request, key, row, views.PUBLIC)
+    if row is None or row.published_etag is None:
+        return _not_found(request)
+    key = (
+        "model",
+        link.gtin,
+        link.lot or "",
+        row.published_etag,
+        request.representation,
+        views.PUBLIC,
+        request.locale or "",
+    )
+    return await _cached_or_rendered(database, cache, request, key, row, views.PUBLIC)
 
 
 async def scan(database: Database, cache: RenderCache, request: ScanRequest) -> ScanResult:
