@@ -138,7 +138,11 @@ def forget_cached_keys() -> None:
         cache.clear()
 
 
-def current_auth(request: Request) -> AuthContext:
-    """FastAPI dependency: the caller's context, set by the API gateway middleware."""
+async def current_auth(request: Request) -> AuthContext:
+    """FastAPI dependency: the caller's context, set by the API gateway middleware.
+
+    `async` on purpose, as every trivial dependency should be: FastAPI runs a plain
+    `def` dependency in a worker thread, a hand-off that costs more than its body.
+    """
     auth: AuthContext = request.state.auth
     return auth

@@ -26,11 +26,11 @@ class PageParams:
         return (self.page - 1) * self.limit
 
 
-def page_params(
+async def page_params(
     page: int = Query(1, ge=1, le=1_000_000, description="1-based page number"),
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-100)"),
 ) -> PageParams:
-    """FastAPI dependency; out-of-range values are a 400 validation error."""
+    """FastAPI dependency (async: no worker-thread hand-off); out of range is a 400."""
     return PageParams(page, limit)
 
 

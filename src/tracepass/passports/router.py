@@ -68,18 +68,19 @@ GtinQuery = Annotated[
 ]
 
 
-def get_caller(request: Request, auth: AuthContext = Depends(current_auth)) -> Caller:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread.
+async def get_caller(request: Request, auth: AuthContext = Depends(current_auth)) -> Caller:
     return Caller(auth, request.app.state.settings.public_base)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def by_id(id: Annotated[str, Path(description="Passport ID")]) -> PassportRef:
+async def by_id(id: Annotated[str, Path(description="Passport ID")]) -> PassportRef:
     return PassportRef(passport_id=id)
 
 
-def by_serial(
+async def by_serial(
     serial: Annotated[str, Path(description="Serial number (GS1 AI 21)")], gtin: GtinQuery = None
 ) -> PassportRef:
     return PassportRef(serial=serial, gtin=service.parse_gtin_query(gtin))
