@@ -55,7 +55,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     mode.add_argument(
         "--quick",
         action="store_true",
-        help="small N, short runs (the default): 2,000 passports, scale point 100,000",
+        help="small N, short runs (the default): 1,000 passports, scale point 100,000",
     )
     mode.add_argument(
         "--full",
@@ -82,7 +82,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     full = args.full
-    args.n = args.n or (10_000 if full else 2_000)
+    args.n = args.n or (10_000 if full else 1_000)
     args.scale_n = args.scale_n or (1_000_000 if full else 100_000)
     args.duration = args.duration or (20 if full else 6)
     args.warmup = 3 if full else 2

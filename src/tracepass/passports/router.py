@@ -23,6 +23,7 @@ from tracepass.db.session import get_session
 from tracepass.passports import service
 from tracepass.passports.lifecycle import STATUSES
 from tracepass.passports.schemas import (
+    PARTY_ROLES,
     AuditList,
     BatchCreateInput,
     BatchOut,
@@ -64,7 +65,15 @@ FormatQuery = Annotated[
 ]
 GtinQuery = Annotated[
     str | None,
-    Query(max_length=14, description="Disambiguates a serial used under several GTINs"),
+    Query(
+        max_length=14,
+        description="Disambiguates a serial used under several GTINs (GTIN-8/12/13/14)",
+        json_schema_extra={"pattern": "^[0-9]{8,14}$"},
+    ),
+]
+# The service checks the role and answers its own 400; the enum tells clients the choices.
+RolePath = Annotated[
+    str, Path(description="Economic-operator role", json_schema_extra={"enum": list(PARTY_ROLES)})
 ]
 
 
@@ -131,7 +140,9 @@ async def list_passports(
     session: Session,
     caller: CallerDep,
     params: Annotated[PageParams, Depends(page_params)],
-    product_id: Annotated[str | None, Query(alias="productId")] = None,
+    product_id: Annotated[
+        str | None, Query(alias="productId", json_schema_extra={"pattern": "^[0-9a-f]{24}$"})
+    ] = None,
     status: StatusFilter | None = None,
     search: Annotated[str | None, Query(max_length=100, description="GTIN or serial")] = None,
 ) -> Response:
@@ -193,7 +204,7 @@ def _register(prefix: str, ref_dep: RefDep, suffix: str) -> None:
         operation_id=f"upsert_party_{op}",
     )
     async def upsert_party(
-        ref: Ref, role: str, body: PartyInput, session: Session, caller: CallerDep
+        ref: Ref, role: RolePath, body: PartyInput, session: Session, caller: CallerDep
     ) -> Response:
         return _json(await service.upsert_party(session, caller, ref, role, body))
 
@@ -204,7 +215,9 @@ def _register(prefix: str, ref_dep: RefDep, suffix: str) -> None:
         responses=error_responses(400, 401, 404, 409, 422, 429),
         operation_id=f"remove_party_{op}",
     )
-    async def remove_party(ref: Ref, role: str, session: Session, caller: CallerDep) -> Response:
+    async def remove_party(
+        ref: Ref, role: RolePath, session: Session, caller: CallerDep
+    ) -> Response:
         return _json(await service.remove_party(session, caller, ref, role))
 
     @router.get(
