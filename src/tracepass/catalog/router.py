@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +13,7 @@ from tracepass.catalog.definitions import DEFAULT_LOCALE, load_catalog, resolve_
 from tracepass.catalog.schemas import TemplateListOut, TemplateOut, summary_wire, template_wire
 from tracepass.catalog.service import current_template
 from tracepass.core.errors import ApiError
+from tracepass.core.responses import json_response as _json
 from tracepass.core.schemas import error_responses
 from tracepass.db.session import get_session
 
@@ -34,10 +35,6 @@ _RENDER_CACHE_LIMIT = 512
 
 def _lang(lang: str | None) -> str:
     return (lang or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
-
-
-def _json(payload: Any) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json")
 
 
 @router.get(

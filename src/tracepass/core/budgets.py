@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Executable, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracepass.core.auth import AuthContext
 from tracepass.core.models import UsageCounter
 from tracepass.core.timeutil import seconds_to_next_utc_midnight, utc_day
+from tracepass.db.upsert import insert_for
 
 if TYPE_CHECKING:
     from tracepass.db.engine import Database
@@ -80,25 +80,25 @@ def cap_for(auth: AuthContext, kind: BudgetKind) -> int | None:
     return plan.max_v1_writes_per_day if kind == "writes" else plan.max_v1_passports_per_day
 
 
-def _upsert(dialect_name: str):  # type: ignore[no-untyped-def]
-    return postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-
-
 def is_unlimited(auth: AuthContext, kind: BudgetKind) -> bool:
     return cap_for(auth, kind) is None
 
 
-def _add_statement(
-    dialect_name: str, workspace_id: str, day: object, kind: str, amount: int
+def _increment(
+    session: AsyncSession, workspace_id: str, day: str, kind: str, amount: int, cap: int | None
 ) -> Executable:
+    """Add `amount` to a counter row, creating it; with a cap, only while it stays within it.
+
+    Returns the new count, or no row when the cap refused the increment."""
     table = UsageCounter.__table__
-    statement = _upsert(dialect_name)(table).values(
+    statement = insert_for(session, table).values(
         workspace_id=workspace_id, day=day, kind=kind, count=amount
     )
     return statement.on_conflict_do_update(
         index_elements=["workspace_id", "day", "kind"],
         set_={"count": table.c.count + amount},
-    )
+        where=(table.c.count + amount <= cap) if cap is not None else None,
+    ).returning(table.c.count)
 
 
 _buffers: weakref.WeakSet[UsageBuffer] = weakref.WeakSet()
@@ -110,7 +110,7 @@ class UsageBuffer:
     def __init__(self, database: Database, delay: float = FLUSH_SECONDS) -> None:
         self.db = database
         self.delay = delay
-        self.pending: dict[tuple[str, object, str], int] = {}
+        self.pending: dict[tuple[str, str, str], int] = {}
         self._flusher: asyncio.Task[None] | None = None
         _buffers.add(self)
 
@@ -130,10 +130,11 @@ class UsageBuffer:
         if not pending:
             return
         try:
-            dialect = self.db.engine.dialect.name
             async with self.db.write_session() as session:
                 for (workspace_id, day, kind), amount in sorted(pending.items()):
-                    await session.execute(_add_statement(dialect, workspace_id, day, kind, amount))
+                    await session.execute(
+                        _increment(session, workspace_id, day, kind, amount, cap=None)
+                    )
                 await session.commit()
         except Exception:  # never let bookkeeping of an unlimited budget break serving
             logger.warning("could not write %d usage counters", len(pending), exc_info=True)
@@ -152,22 +153,13 @@ async def charge(session: AsyncSession, auth: AuthContext, cost: Charge) -> Budg
     if cap is not None and cost.amount > cap:
         used = await current_usage(session, auth.workspace_id, cost.kind)
         return BudgetState(cost.kind, cap, used, allowed=False)
-    insert = _upsert(session.bind.dialect.name)
-    table = UsageCounter.__table__
-    statement = insert(table).values(
-        workspace_id=auth.workspace_id, day=utc_day(), kind=cost.kind, count=cost.amount
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["workspace_id", "day", "kind"],
-        set_={"count": table.c.count + cost.amount},
-        where=(table.c.count + cost.amount <= cap) if cap is not None else None,
-    ).returning(table.c.count)
-    used = (await session.execute(statement)).scalar_one_or_none()
+    statement = _increment(session, auth.workspace_id, utc_day(), cost.kind, cost.amount, cap)
+    charged: int | None = (await session.execute(statement)).scalar_one_or_none()
     await session.commit()
-    if used is None:
+    if charged is None:
         used = await current_usage(session, auth.workspace_id, cost.kind)
         return BudgetState(cost.kind, cap, used, allowed=False)
-    return BudgetState(cost.kind, cap, used, allowed=True)
+    return BudgetState(cost.kind, cap, charged, allowed=True)
 
 
 async def current_usage(session: AsyncSession, workspace_id: str, kind: BudgetKind) -> int:
@@ -196,7 +188,7 @@ def rate_limit_headers(auth: AuthContext, state: BudgetState) -> dict[str, str]:
     reset = seconds_to_next_utc_midnight()
     policies = []
     for kind in ("writes", "reads"):
-        cap = cap_for(auth, kind)  # type: ignore[arg-type]
+        cap = cap_for(auth, kind)
         if cap is not None:
             policies.append(f'"{kind}";q={cap};w={DAY_SECONDS}')
     headers: dict[str, str] = {}

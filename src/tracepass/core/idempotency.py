@@ -15,11 +15,11 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracepass.core.models import IdempotencyRecord
 from tracepass.core.timeutil import utcnow
+from tracepass.db.upsert import insert_for
 
 MAX_KEY_LENGTH = 255
 _STORED_HEADERS = frozenset({"content-type", "location", "etag", "content-language"})
@@ -63,11 +63,10 @@ async def claim(
     in_flight_timeout: timedelta,
 ) -> Claim:
     now = utcnow()
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     table = IdempotencyRecord.__table__
     for _ in range(3):
         inserted = await session.execute(
-            insert(table)
+            insert_for(session, table)
             .values(
                 workspace_id=workspace_id,
                 key=key,

@@ -7,6 +7,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from tracepass.core.errors import error_response
+from tracepass.core.responses import app_settings
 from tracepass.media.images import kind_of_name
 from tracepass.media.storage import storage_for
 
@@ -29,7 +30,7 @@ async def serve_media(request: Request) -> Response:
         "ETag": etag,
         "X-Content-Type-Options": "nosniff",
     }
-    storage = storage_for(request.app.state, request.app.state.settings)
+    storage = storage_for(request.app.state, app_settings(request))
     stored = await storage.open(name)
     if stored is None:
         return _not_found(request)

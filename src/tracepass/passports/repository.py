@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracepass.db.upsert import insert_for
 from tracepass.passports.lifecycle import ARCHIVED
 from tracepass.passports.models import AuditEntry, GtinOwner, OutboxEvent, Passport, ReviewItem
 from tracepass.products.models import Product
@@ -198,8 +197,8 @@ async def claim_gtins(
     if not gtin_list:
         return {}
     rows = [{"gtin": g, "workspace_id": workspace_id, "created_at": now} for g in gtin_list]
-    builder = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
-    await session.execute(builder(GtinOwner).on_conflict_do_nothing(index_elements=["gtin"]), rows)
+    claim = insert_for(session, GtinOwner).on_conflict_do_nothing(index_elements=["gtin"])
+    await session.execute(claim, rows)
     stmt = select(GtinOwner.gtin, GtinOwner.workspace_id).where(GtinOwner.gtin.in_(gtin_list))
     return {row.gtin: row.workspace_id for row in await session.execute(stmt)}
 

@@ -8,16 +8,17 @@ Every per-passport route exists twice: by id (`/passports/{id}/…`) and by seri
 first so a serial is never mistaken for an id.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from tracepass.core.auth import AuthContext, current_auth
 from tracepass.core.pagination import PageParams, page_params
+from tracepass.core.responses import app_settings
+from tracepass.core.responses import json_response as _json
 from tracepass.core.schemas import error_responses
 from tracepass.db.session import get_session
 from tracepass.passports import service
@@ -79,7 +80,7 @@ RolePath = Annotated[
 
 # Dependencies are `async def`: FastAPI runs a plain `def` one in a worker thread.
 async def get_caller(request: Request, auth: AuthContext = Depends(current_auth)) -> Caller:
-    return Caller(auth, request.app.state.settings.public_base)
+    return Caller(auth, app_settings(request).public_base)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -93,10 +94,6 @@ async def by_serial(
     serial: Annotated[str, Path(description="Serial number (GS1 AI 21)")], gtin: GtinQuery = None
 ) -> PassportRef:
     return PassportRef(serial=serial, gtin=service.parse_gtin_query(gtin))
-
-
-def _json(payload: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
 
 
 def _lang(lang: str | None) -> str | None:
@@ -154,7 +151,7 @@ async def list_passports(
 
 # --- per-passport routes, registered for both addressing forms ---
 
-RefDep = Callable[..., PassportRef]
+RefDep = Callable[..., Awaitable[PassportRef]]
 _PREFIXES: tuple[tuple[str, RefDep, str], ...] = (
     ("/by-serial/{serial}", by_serial, " (by serial)"),
     ("/{id}", by_id, ""),

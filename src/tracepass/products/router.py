@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracepass.config import Settings
 from tracepass.core.auth import AuthContext, current_auth
 from tracepass.core.pagination import Page, PageParams, page_envelope, page_params
+from tracepass.core.responses import app_settings
 from tracepass.core.schemas import error_responses
 from tracepass.core.timeutil import iso_z
 from tracepass.db.session import get_session
@@ -40,16 +41,11 @@ Auth = Annotated[AuthContext, Depends(current_auth)]
 Session = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def get_storage(request: Request) -> Storage:
-    return storage_for(request.app.state, get_settings(request))
+    return storage_for(request.app.state, app_settings(request))
 
 
-AppSettings = Annotated[Settings, Depends(get_settings)]
+AppSettings = Annotated[Settings, Depends(app_settings)]
 MediaStorage = Annotated[Storage, Depends(get_storage)]
 
 

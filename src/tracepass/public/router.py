@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracepass.config import Settings
 from tracepass.core.auth import AuthContext, bearer_token, current_auth
 from tracepass.core.errors import ApiError, error_body
 from tracepass.core.pagination import PageParams, page_envelope, page_params
+from tracepass.core.responses import app_settings
+from tracepass.core.responses import json_response as _json
 from tracepass.core.schemas import error_responses
 from tracepass.core.timeutil import utcnow
 from tracepass.db.session import get_session
@@ -147,7 +148,7 @@ def _bad_link(request: Request, representation: str, locale: str | None, message
 
 
 async def resolve_digital_link(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     query = request.query_params
     representation = choose_representation(
         request.headers.get("accept"), query.get("format"), query.get("linkType")
@@ -185,14 +186,14 @@ def resolver_description(public_base: str) -> dict[str, Any]:
 
 
 async def well_known_gs1resolver(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     body = orjson.dumps(resolver_description(settings.public_base))
     headers = {**JSON_HEADERS, "Cache-Control": "public, max-age=3600"}
     return Response(body, media_type="application/json", headers=headers)
 
 
 async def jsonld_context(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
+    settings = app_settings(request)
     body = orjson.dumps(views.jsonld_context(settings.public_base))
     headers = {**JSON_HEADERS, "Cache-Control": "public, max-age=86400"}
     return Response(body, media_type="application/ld+json", headers=headers)
@@ -225,15 +226,6 @@ routes = [
 router = APIRouter(prefix="/api/v1/passports", tags=["public passport"])
 
 
-def _json(payload: Any, status_code: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status_code, media_type="application/json")
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @router.post(
     "/{passport_id}/access-grants",
     status_code=201,
@@ -251,7 +243,7 @@ async def create_access_grant(
     issued = await service.issue_grant(
         session, auth, passport_id, body.level, body.label, body.expires_at
     )
-    uri = service.digital_link_uri(issued.passport, _settings(request).public_base)
+    uri = service.digital_link_uri(issued.passport, app_settings(request).public_base)
     payload = {
         **grant_wire(issued.grant, active=True),
         "token": issued.token,
@@ -387,7 +379,7 @@ async def passport_qr_by_serial(
         except DigitalLinkError as exc:
             raise ApiError(400, "Validation error", {"fieldErrors": {"gtin": [str(exc)]}}) from exc
     passport = await service.passport_for_qr_by_serial(session, auth, serial, normalised_gtin)
-    uri = service.digital_link_uri(passport, _settings(request).public_base)
+    uri = service.digital_link_uri(passport, app_settings(request).public_base)
     return _qr_response(uri, auth, format, color, background_color, use_company_branding, scale)
 
 
@@ -409,5 +401,5 @@ async def passport_qr(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     passport = await service.passport_for_qr(session, auth, passport_id)
-    uri = service.digital_link_uri(passport, _settings(request).public_base)
+    uri = service.digital_link_uri(passport, app_settings(request).public_base)
     return _qr_response(uri, auth, format, color, background_color, use_company_branding, scale)

@@ -42,7 +42,7 @@ async def get_workspace(
     """The caller's workspace, its plan limits and today's usage."""
     usage = {}
     for kind in ("writes", "reads"):
-        state = await budgets.peek(session, auth, kind)  # type: ignore[arg-type]
+        state = await budgets.peek(session, auth, kind)
         usage[kind] = BudgetUsage(limit=state.cap, used=state.used)
     return WorkspaceOut(
         id=auth.workspace_id,
