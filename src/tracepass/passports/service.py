@@ -579,6 +579,33 @@ def _audit_value(entry: dict[str, Any] | None) -> Any:
     return entry.get("value")
 
 
+def _replace_entry(
+    entries: dict[str, Any] | None, key: str, entry: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A copy of a JSON map with `key` set to `entry` (or removed), and the old entry."""
+    replaced = dict(entries or {})
+    old = replaced.get(key)
+    if entry is None:
+        replaced.pop(key, None)
+    else:
+        replaced[key] = entry
+    return replaced, old
+
+
+async def _record_change(
+    session: AsyncSession,
+    caller: Caller,
+    p: Passport,
+    action: str,
+    changes: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Every content change bumps the revision and leaves one audit entry."""
+    p.revision = p.revision + 1
+    p.updated_at = now
+    await repo.insert_audit(session, [_audit_row(caller, p.id, action, changes, now)])
+
+
 async def _apply_field(
     session: AsyncSession,
     caller: Caller,
@@ -589,17 +616,9 @@ async def _apply_field(
     now: datetime,
     extra_changes: dict[str, Any] | None = None,
 ) -> None:
-    fields = dict(p.fields or {})
-    old = fields.get(key)
-    if entry is None:
-        fields.pop(key, None)
-    else:
-        fields[key] = entry
-    p.fields = fields
-    p.revision = p.revision + 1
-    p.updated_at = now
+    p.fields, old = _replace_entry(p.fields, key, entry)
     changes = {key: {"old": _audit_value(old), "new": _audit_value(entry)}, **(extra_changes or {})}
-    await repo.insert_audit(session, [_audit_row(caller, p.id, action, changes, now)])
+    await _record_change(session, caller, p, action, changes, now)
 
 
 def _field_response(
@@ -766,17 +785,9 @@ async def _write_party(
     action: str,
     now: datetime,
 ) -> None:
-    parties = dict(p.parties or {})
-    old = parties.get(role)
-    if entry is None:
-        parties.pop(role, None)
-    else:
-        parties[role] = entry
-    p.parties = parties
-    p.revision = p.revision + 1
-    p.updated_at = now
+    p.parties, old = _replace_entry(p.parties, role, entry)
     changes = {f"parties.{role}": {"old": old, "new": entry}}
-    await repo.insert_audit(session, [_audit_row(caller, p.id, action, changes, now)])
+    await _record_change(session, caller, p, action, changes, now)
 
 
 def _party_response(
