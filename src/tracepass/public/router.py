@@ -9,6 +9,7 @@ access grants and QR codes (the gateway authenticates and counts them).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -328,25 +329,43 @@ QR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _qr_response(
-    uri: str,
-    auth: AuthContext,
-    fmt: str,
-    color: str | None,
-    background: str | None,
-    branding: bool,
-    scale: int,
-) -> Response:
+@dataclass(frozen=True, slots=True)
+class QrOptions:
+    format: str
+    color: str | None
+    background_color: str | None
+    use_company_branding: bool
+    scale: int
+
+
+async def qr_options(
+    format: FormatQuery = "svg",
+    color: ColorQuery = None,
+    background_color: BackgroundQuery = None,
+    use_company_branding: BrandingQuery = False,
+    scale: ScaleQuery = qr.DEFAULT_SCALE,
+) -> QrOptions:
+    """The QR query parameters, shared by the by-id and by-serial routes."""
+    return QrOptions(format, color, background_color, use_company_branding, scale)
+
+
+def _qr_response(uri: str, auth: AuthContext, options: QrOptions) -> Response:
     try:
-        style = qr.style_from_params(color, background, branding, auth.brand_color, scale)
+        style = qr.style_from_params(
+            options.color,
+            options.background_color,
+            options.use_company_branding,
+            auth.brand_color,
+            options.scale,
+        )
     except qr.QrParameterError as exc:
         raise ApiError(
             400, "Validation error", {"fieldErrors": {exc.parameter: [str(exc)]}}
         ) from exc
-    if fmt == "png":
+    if options.format == "png":
         return Response(qr.render_png(uri, style), media_type="image/png")
     svg = qr.render_svg(uri, style)
-    if fmt == "json":
+    if options.format == "json":
         return _json({"result": svg})
     return Response(svg, media_type="image/svg+xml")
 
@@ -364,11 +383,7 @@ async def passport_qr_by_serial(
         str | None,
         Query(max_length=14, description="Disambiguates a serial used by several GTINs."),
     ] = None,
-    format: FormatQuery = "svg",
-    color: ColorQuery = None,
-    background_color: BackgroundQuery = None,
-    use_company_branding: BrandingQuery = False,
-    scale: ScaleQuery = qr.DEFAULT_SCALE,
+    options: QrOptions = Depends(qr_options),
     auth: AuthContext = Depends(current_auth),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
@@ -380,7 +395,7 @@ async def passport_qr_by_serial(
             raise ApiError(400, "Validation error", {"fieldErrors": {"gtin": [str(exc)]}}) from exc
     passport = await service.passport_for_qr_by_serial(session, auth, serial, normalised_gtin)
     uri = service.digital_link_uri(passport, app_settings(request).public_base)
-    return _qr_response(uri, auth, format, color, background_color, use_company_branding, scale)
+    return _qr_response(uri, auth, options)
 
 
 @router.get(
@@ -392,14 +407,10 @@ async def passport_qr_by_serial(
 async def passport_qr(
     passport_id: str,
     request: Request,
-    format: FormatQuery = "svg",
-    color: ColorQuery = None,
-    background_color: BackgroundQuery = None,
-    use_company_branding: BrandingQuery = False,
-    scale: ScaleQuery = qr.DEFAULT_SCALE,
+    options: QrOptions = Depends(qr_options),
     auth: AuthContext = Depends(current_auth),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     passport = await service.passport_for_qr(session, auth, passport_id)
     uri = service.digital_link_uri(passport, app_settings(request).public_base)
-    return _qr_response(uri, auth, format, color, background_color, use_company_branding, scale)
+    return _qr_response(uri, auth, options)
