@@ -83,9 +83,9 @@ def test_if_none_match_uses_weak_comparison(header: str | None, matches: bool) -
 
 
 def test_render_cache_is_a_bounded_lru() -> None:
-    from tracepass.public.service import RenderCache
+    from tracepass.core.cache import LruCache
 
-    cache = RenderCache(max_entries=2)
+    cache: LruCache[tuple[str, ...], bytes] = LruCache(max_entries=2)
     cache.put(("a",), b"1")
     cache.put(("b",), b"2")
     assert cache.get(("a",)) == b"1"  # a is now the most recent

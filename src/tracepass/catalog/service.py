@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracepass.catalog.definitions import Category, Template, load_catalog, resolve_category
 from tracepass.catalog.models import TemplateVersion
+from tracepass.db.engine import Database
 from tracepass.db.ids import is_object_id, new_object_id
 
 logger = logging.getLogger("tracepass.catalog")
@@ -146,6 +147,15 @@ async def current_templates(session: AsyncSession) -> list[Template]:
         if template is not None:
             templates.append(template)
     return templates
+
+
+async def template_in(database: Database, template_id: str) -> Template | None:
+    """`template_by_id` for callers without a session: opens one only on a cache miss."""
+    cached = _by_id.get((database.namespace, template_id))
+    if cached is not None:
+        return cached
+    async with database.read_session() as session:
+        return await template_by_id(session, template_id)
 
 
 async def template_by_id(session: AsyncSession, template_id: str) -> Template | None:

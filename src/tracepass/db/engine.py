@@ -88,6 +88,8 @@ class Database:
                 sqlite_inline.attach_write_lock(self.engine.sync_engine.dialect, database)
             _install_sqlite_pragmas(self.engine)
         self.write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        # Names this database in per-process caches (as `str(engine.url)`, no password).
+        self.namespace = self.engine.sync_engine.url.render_as_string(hide_password=True)
         self._sqlite_path = (
             database if self.is_sqlite and database and database != ":memory:" else None
         )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracepass.db.engine import Database
 from tracepass.db.upsert import insert_for
 from tracepass.passports.lifecycle import ARCHIVED
 from tracepass.passports.models import AuditEntry, GtinOwner, OutboxEvent, Passport, ReviewItem
@@ -280,3 +281,50 @@ async def insert_audit(session: AsyncSession, rows: Sequence[Mapping[str, Any]])
 async def insert_outbox(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         await session.execute(insert(OutboxEvent), list(rows))
+
+
+# --- the plain API read, below the ORM ---
+
+# Every column the wire shape of a passport reads, then its product's reference and
+# its pending review count: the row is both the source of the response and the
+# validator of its cached rendering (same row, same bytes).
+WIRE_COLUMNS = (
+    "id",
+    "workspace_id",
+    "product_id",
+    "template_id",
+    "gtin",
+    "serial",
+    "lot",
+    "status",
+    "fields",
+    "parties",
+    "revision",
+    "published_revision",
+    "suspend_reason",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "suspended_at",
+    "archived_at",
+)
+PRODUCT_REF_COLUMNS = ("id", "name", "model", "category")
+_WIRE_ROW_SQL = (
+    "SELECT "
+    + ", ".join(f"p.{column}" for column in WIRE_COLUMNS)
+    + ", "
+    + ", ".join(f"pr.{column}" for column in PRODUCT_REF_COLUMNS)
+    + ", (SELECT count(DISTINCT r.key) FROM review_items r"
+    " WHERE r.workspace_id = p.workspace_id AND r.passport_id = p.id"
+    " AND r.status = 'pending')"
+    " FROM passports p"
+    " LEFT JOIN products pr ON pr.id = p.product_id AND pr.workspace_id = p.workspace_id"
+    " WHERE p.id = ? AND p.workspace_id = ?"
+)
+
+
+async def wire_row(
+    database: Database, workspace_id: str, passport_id: str
+) -> tuple[Any, ...] | None:
+    """The raw row `service.read_passport_body` renders (see WIRE_COLUMNS)."""
+    return await database.fetch_one(_WIRE_ROW_SQL, passport_id, workspace_id)

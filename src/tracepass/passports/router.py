@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from tracepass.core.auth import AuthContext, current_auth
+from tracepass.core.cache import app_cache
 from tracepass.core.pagination import PageParams, page_params
 from tracepass.core.responses import app_settings
 from tracepass.core.responses import json_response as _json
+from tracepass.core.routing import PlainGetRoute
 from tracepass.core.schemas import error_responses
 from tracepass.db.session import get_session
 from tracepass.passports import service
@@ -337,3 +339,19 @@ async def delete_passport(
     ref: Annotated[PassportRef, Depends(by_id)], session: Session, caller: CallerDep
 ) -> Response:
     return _json(await service.delete_passport(session, caller, ref))
+
+
+# --- lean twin of `GET /api/v1/passports/{id}` (no lang/format): no dependency
+# injection, one raw query, the body cached per unchanged row (service.read_passport_body)
+
+
+async def get_passport_plain(request: Request) -> Response:
+    caller = Caller(request.state.auth, app_settings(request).public_base)
+    cache: service.ReadCache = app_cache(request, "passport_read_cache", service.READ_CACHE_ENTRIES)
+    body = await service.read_passport_body(
+        request.app.state.db, cache, caller, request.path_params["id"]
+    )
+    return Response(body, media_type="application/json")
+
+
+routes = [PlainGetRoute("/api/v1/passports/{id}", get_passport_plain)]

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from tracepass.db.engine import Database
+from tracepass.db.raw import json_value
 from tracepass.passports.models import Passport
 from tracepass.public.models import AccessGrant
 
@@ -72,10 +72,7 @@ async def published_snapshot(database: Database, passport_id: str) -> dict[str, 
     row = await database.fetch_one(_SNAPSHOT_SQL, passport_id)
     if row is None or row[0] is None:
         return None
-    value = row[0]  # JSON text from the driver (a dict if a codec already decoded it)
-    snapshot: dict[str, Any] | None = (
-        orjson.loads(value) if isinstance(value, str | bytes) else value
-    )
+    snapshot: dict[str, Any] = json_value(row[0])
     return snapshot
 
 

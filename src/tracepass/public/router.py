@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tracepass.core.auth import AuthContext, bearer_token, current_auth
+from tracepass.core.cache import app_cache
 from tracepass.core.errors import ApiError, error_body
 from tracepass.core.pagination import PageParams, page_envelope, page_params
 from tracepass.core.responses import app_settings
@@ -68,12 +69,7 @@ _STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _render_cache(request: Request) -> service.RenderCache:
-    state = request.app.state
-    cache: service.RenderCache | None = getattr(state, "public_render_cache", None)
-    if cache is None:
-        cache = service.RenderCache()
-        state.public_render_cache = cache
-    return cache
+    return app_cache(request, "public_render_cache", service.RENDER_CACHE_ENTRIES)
 
 
 def _raw_resolver_path(request: Request) -> str:

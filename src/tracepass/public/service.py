@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracepass.catalog.definitions import Template
 from tracepass.catalog.service import template_by_id
 from tracepass.core.auth import KEY_PREFIX, AuthContext, resolve_api_key
+from tracepass.core.cache import LruCache
 from tracepass.core.errors import ApiError, error_body, not_found
 from tracepass.core.timeutil import utcnow
 from tracepass.db.engine import Database
@@ -41,27 +41,7 @@ RENDER_CACHE_ENTRIES = 4096
 _MAX_TOKEN_LENGTH = 200
 
 
-class RenderCache:
-    """A bounded LRU of rendered bodies (bytes), keyed by the render's inputs."""
-
-    def __init__(self, max_entries: int = RENDER_CACHE_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
-
-    def get(self, key: tuple[str, ...]) -> bytes | None:
-        body = self._entries.get(key)
-        if body is not None:
-            self._entries.move_to_end(key)
-        return body
-
-    def put(self, key: tuple[str, ...], body: bytes) -> None:
-        self._entries[key] = body
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+RenderCache = LruCache[tuple[str, ...], bytes]  # rendered bodies keyed by the inputs
 
 
 @dataclass(frozen=True, slots=True)
