@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracepass.db.base import Base
 from tracepass.db.engine import Database
 from tracepass.db.upsert import insert_for
 from tracepass.passports.lifecycle import ARCHIVED
@@ -112,8 +113,7 @@ async def existing_serials(
 
 
 async def insert_passports(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(Passport), list(rows))
+    await _insert_rows(session, Passport, rows)
 
 
 async def set_status(
@@ -274,13 +274,20 @@ def audit_query(workspace_id: str, passport_id: str) -> Select[Any]:
 
 
 async def insert_audit(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(AuditEntry), list(rows))
+    await _insert_rows(session, AuditEntry, rows)
 
 
 async def insert_outbox(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    await _insert_rows(session, OutboxEvent, rows)
+
+
+async def _insert_rows(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """A Core executemany of complete rows: the ORM's bulk insert would first map every
+    row through its persistence machinery (most of the cost of a 100-row batch)."""
     if rows:
-        await session.execute(insert(OutboxEvent), list(rows))
+        await session.execute(insert(cast(Table, model.__table__)), list(rows))
 
 
 # --- the plain API read, below the ORM ---

@@ -303,7 +303,9 @@ class _Prepared:
     gtin: str
     parties: dict[str, Any]
     product: Product | None = None
+    template: Template | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    row: dict[str, Any] = field(default_factory=dict)  # the passport row, once inserted
 
 
 def party_entry(party: PartyInput, now: datetime) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -457,6 +459,161 @@ def _passport_row(item: _Prepared, caller: Caller, now: datetime) -> dict[str, A
 
 
 Outcome = dict[str, Any] | ApiError
+Planned = _Prepared | ApiError  # an item's fate, before the created ones are rendered
+
+
+def _prepare_identities(
+    bodies: Sequence[CreatePassportInput | ApiError], planned: list[Planned | None], now: datetime
+) -> list[_Prepared]:
+    prepared: list[_Prepared] = []
+    for index, body in enumerate(bodies):
+        if isinstance(body, ApiError):
+            planned[index] = body
+            continue
+        try:
+            prepared.append(_prepare_identity(index, body, now))
+        except ApiError as exc:
+            planned[index] = exc
+    return prepared
+
+
+class _FieldMaps:
+    """Starting field maps of one request, built once per product and value map.
+
+    Items of a batch mostly share both, and the map is a pure function of them (and
+    of the request's caller and time), so equal items share one map object. Only
+    successes are kept: an invalid item is validated on its own, as if alone.
+    """
+
+    def __init__(self, caller: Caller, now: datetime) -> None:
+        self._caller = caller
+        self._now = now
+        self._maps: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def for_item(self, item: _Prepared, template: Template) -> dict[str, Any]:
+        assert item.product is not None
+        # repr tells apart what JSON equality would merge (1 / 1.0 / true, NaN / null).
+        key = (item.product.id, repr(item.body.field_values))
+        entries = self._maps.get(key)
+        if entries is None:
+            entries = _prepare_fields(item, template, self._caller, self._now)
+            self._maps[key] = entries
+        return entries
+
+
+async def _attach_products(
+    session: AsyncSession,
+    caller: Caller,
+    prepared: list[_Prepared],
+    planned: list[Planned | None],
+    now: datetime,
+) -> list[_Prepared]:
+    """Items whose product exists and is active, with their template and field map."""
+    products = await repo.products_by_id(
+        session, caller.workspace_id, (i.body.product_id for i in prepared), for_update=True
+    )
+    templates: dict[str, Template] = {}
+    field_maps = _FieldMaps(caller, now)
+    ready: list[_Prepared] = []
+    for item in prepared:
+        product = products.get(item.body.product_id)
+        if product is None:
+            planned[item.index] = not_found("product")
+            continue
+        if product.status != "active":
+            planned[item.index] = ApiError(409, "Product is archived", {"productId": product.id})
+            continue
+        template = templates.get(product.template_id)
+        if template is None:
+            template = templates[product.template_id] = await _template(
+                session, product.template_id
+            )
+        item.product, item.template = product, template
+        try:
+            item.fields = field_maps.for_item(item, template)
+        except ApiError as exc:
+            planned[item.index] = exc
+            continue
+        ready.append(item)
+    return ready
+
+
+async def _claim_identities(
+    session: AsyncSession,
+    caller: Caller,
+    ready: list[_Prepared],
+    planned: list[Planned | None],
+    now: datetime,
+) -> list[_Prepared]:
+    """Items whose GTIN the workspace owns and whose serial is free (first in the batch wins)."""
+    owners = await repo.claim_gtins(session, caller.workspace_id, (i.gtin for i in ready), now)
+    taken = await repo.existing_serials(
+        session, (i.gtin for i in ready), (i.body.gs1.serial_number for i in ready)
+    )
+    creatable: list[_Prepared] = []
+    for item in ready:
+        key = (item.gtin, item.body.gs1.serial_number)
+        if owners.get(item.gtin) != caller.workspace_id:
+            planned[item.index] = ApiError(409, GTIN_TAKEN, {"gtin": item.gtin})
+        elif key in taken:
+            planned[item.index] = ApiError(
+                409, SERIAL_TAKEN, {"gtin": key[0], "serialNumber": key[1]}
+            )
+        else:
+            taken.add(key)  # a later item of the same batch with this serial fails
+            creatable.append(item)
+    return creatable
+
+
+def _created_audit_row(caller: Caller, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    changes = {
+        "status": {"old": None, "new": row["status"]},
+        "gtin": row["gtin"],
+        "serialNumber": row["serial"],
+    }
+    return _audit_row(caller, row["id"], "passport.created", changes, now)
+
+
+def _created_outbox_row(
+    caller: Caller, row: dict[str, Any], now: datetime, occurred_at: str | None
+) -> dict[str, Any]:
+    """`_outbox_row(caller, "passport.created", passport, now)`, from the inserted row."""
+    payload = {
+        "passportId": row["id"],
+        "productId": row["product_id"],
+        "gtin": row["gtin"],
+        "serialNumber": row["serial"],
+        "status": row["status"],
+        "actor": caller.auth.actor,
+        "occurredAt": occurred_at,
+    }
+    return {
+        "id": new_object_id(),
+        "workspace_id": caller.workspace_id,
+        "type": "passport.created",
+        "payload": payload,
+        "created_at": now,
+    }
+
+
+async def _insert_created(
+    session: AsyncSession, caller: Caller, creatable: list[_Prepared], now: datetime
+) -> None:
+    """Passports, their product counts, audit entries and outbox events (bulk inserts)."""
+    rows = []
+    per_product: dict[str, int] = {}
+    for item in creatable:
+        item.row = _passport_row(item, caller, now)
+        rows.append(item.row)
+        per_product[item.row["product_id"]] = per_product.get(item.row["product_id"], 0) + 1
+    await repo.insert_passports(session, rows)
+    for product_id, count in per_product.items():
+        await repo.add_to_passport_count(session, caller.workspace_id, product_id, count)
+    await repo.insert_audit(session, [_created_audit_row(caller, row, now) for row in rows])
+    occurred_at = iso_z(now)
+    await repo.insert_outbox(
+        session, [_created_outbox_row(caller, row, now, occurred_at) for row in rows]
+    )
 
 
 async def _create_all(
@@ -464,99 +621,61 @@ async def _create_all(
     caller: Caller,
     bodies: Sequence[CreatePassportInput | ApiError],
     confirm_overage: bool,
-) -> list[Outcome]:
+) -> list[Planned]:
     """Create every valid item in one transaction (bulk inserts, a handful of queries)."""
     now = utcnow()
-    outcomes: list[Outcome | None] = [None] * len(bodies)
-    prepared: list[_Prepared] = []
-    for index, body in enumerate(bodies):
-        if isinstance(body, ApiError):
-            outcomes[index] = body
-            continue
-        try:
-            prepared.append(_prepare_identity(index, body, now))
-        except ApiError as exc:
-            outcomes[index] = exc
-
-    def fail(item: _Prepared, error: ApiError) -> None:
-        outcomes[item.index] = error
-
-    products = await repo.products_by_id(
-        session, caller.workspace_id, (i.body.product_id for i in prepared), for_update=True
-    )
-    remaining: list[_Prepared] = []
-    for item in prepared:
-        product = products.get(item.body.product_id)
-        if product is None:
-            fail(item, not_found("product"))
-            continue
-        if product.status != "active":
-            fail(item, ApiError(409, "Product is archived", {"productId": product.id}))
-            continue
-        item.product = product
-        try:
-            item.fields = _prepare_fields(
-                item, await _template(session, product.template_id), caller, now
-            )
-        except ApiError as exc:
-            fail(item, exc)
-            continue
-        remaining.append(item)
-
-    owners = await repo.claim_gtins(session, caller.workspace_id, (i.gtin for i in remaining), now)
-    taken = await repo.existing_serials(
-        session, (i.gtin for i in remaining), (i.body.gs1.serial_number for i in remaining)
-    )
-    creatable: list[_Prepared] = []
-    for item in remaining:
-        key = (item.gtin, item.body.gs1.serial_number)
-        if owners.get(item.gtin) != caller.workspace_id:
-            fail(item, ApiError(409, GTIN_TAKEN, {"gtin": item.gtin}))
-        elif key in taken:
-            fail(item, ApiError(409, SERIAL_TAKEN, {"gtin": key[0], "serialNumber": key[1]}))
-        else:
-            taken.add(key)  # a later item of the same batch with this serial fails
-            creatable.append(item)
-
+    planned: list[Planned | None] = [None] * len(bodies)
+    prepared = _prepare_identities(bodies, planned, now)
+    ready = await _attach_products(session, caller, prepared, planned, now)
+    creatable = await _claim_identities(session, caller, ready, planned, now)
     confirmed = confirm_overage or (
         bool(creatable) and all(i.body.confirm_overage for i in creatable)
     )
     await _check_quota(session, caller, len(creatable), confirmed)
-
-    rows = [_passport_row(item, caller, now) for item in creatable]
-    await repo.insert_passports(session, rows)
-    per_product: dict[str, int] = {}
+    await _insert_created(session, caller, creatable, now)
     for item in creatable:
-        assert item.product is not None
-        per_product[item.product.id] = per_product.get(item.product.id, 0) + 1
-    for product_id, count in per_product.items():
-        await repo.add_to_passport_count(session, caller.workspace_id, product_id, count)
+        planned[item.index] = item
+    return [p if p is not None else ApiError(500, "Internal server error") for p in planned]
 
-    passports = [Passport(**row) for row in rows]
-    await repo.insert_audit(
-        session,
-        [
-            _audit_row(
-                caller,
-                p.id,
-                "passport.created",
-                {
-                    "status": {"old": None, "new": p.status},
-                    "gtin": p.gtin,
-                    "serialNumber": p.serial,
-                },
-                now,
+
+def _gs1_of_row(row: dict[str, Any], public_base: str) -> dict[str, Any]:
+    """`views.gs1_wire` of the passport the row inserted."""
+    return {
+        "gtin": row["gtin"],
+        "serialNumber": row["serial"],
+        "lot": row["lot"],
+        "digitalLinkUri": gs1.digital_link_uri(public_base, row["gtin"], row["serial"]),
+    }
+
+
+def _render_created(caller: Caller, planned: list[Planned]) -> list[Outcome]:
+    """`passport_wire` of each created passport, rendered once per product and field map.
+
+    Created passports of one product and field map differ only in id, GS1 identity
+    and parties: the rest of one rendering serves them all.
+    """
+    shapes: dict[tuple[str, int], dict[str, Any]] = {}
+    outcomes: list[Outcome] = []
+    for item in planned:
+        if isinstance(item, ApiError):
+            outcomes.append(item)
+            continue
+        row = item.row
+        shape_key = (row["product_id"], id(item.fields))
+        shape = shapes.get(shape_key)
+        if shape is None:
+            shape = shapes[shape_key] = passport_wire(
+                Passport(**row), item.template, caller.public_base, product=item.product
             )
-            for p in passports
-        ],
-    )
-    await repo.insert_outbox(
-        session, [_outbox_row(caller, "passport.created", p, now) for p in passports]
-    )
-    for item, p in zip(creatable, passports, strict=True):
-        template = await _template(session, p.template_id)
-        outcomes[item.index] = passport_wire(p, template, caller.public_base, product=item.product)
-    return [o if o is not None else ApiError(500, "Internal server error") for o in outcomes]
+        outcomes.append(
+            {
+                **shape,
+                "_id": row["id"],
+                "gs1": _gs1_of_row(row, caller.public_base),
+                "parties": dict(row["parties"]),
+            }
+        )
+    return outcomes
 
 
 async def _create_with_retry(
@@ -569,11 +688,13 @@ async def _create_with_retry(
     # (PostgreSQL); the unique constraint catches it and a rerun reports it per item.
     for _attempt in range(CREATE_ATTEMPTS):
         try:
-            outcomes = await _create_all(session, caller, bodies, confirm_overage)
+            planned = await _create_all(session, caller, bodies, confirm_overage)
             await session.commit()
-            return outcomes
         except IntegrityError:
             await session.rollback()
+            continue
+        # Rendered after COMMIT: on SQLite every writer waits while a transaction is open.
+        return _render_created(caller, planned)
     raise ApiError(409, "Conflict", {"reason": "Concurrent writes to the same serials; retry."})
 
 

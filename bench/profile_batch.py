@@ -1,0 +1,122 @@
+"""CPU cost of `POST /api/v1/passports/batch` in-process (no HTTP server, no wrk).
+
+    .venv/bin/python -m bench.profile_batch                      # SQLite in a temp dir
+    .venv/bin/python -m bench.profile_batch --database-url postgresql://postgres@127.0.0.1:5432/tracepass_profile
+    .venv/bin/python -m bench.profile_batch --profile 25         # + cProfile, top 25 by own time
+
+The app runs through `httpx.ASGITransport` (which adds ~0.4 ms per request), with
+the workspace, products and request bodies that `bench/driver.py` uses: 8 products
+with the bench's default field values, batches of 100 fresh serials under one
+product. It reports `time.process_time` per batch (CPU of this process: the
+PostgreSQL server's own CPU is not in it) and the wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import seed
+from tracepass.app import create_app
+from tracepass.config import Settings
+from tracepass.db.engine import Database
+from tracepass.db.setup import prepare_database
+from tracepass.workspaces.service import create_workspace
+
+PRODUCTS = 8
+BATCH = 100
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: SQLite in a temp dir")
+    parser.add_argument("--batches", type=int, default=60, help="measured batches")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--profile", type=int, default=0, help="print the top N of cProfile")
+    parser.add_argument("--sort", default="tottime", help="cProfile sort key")
+    parser.add_argument("--dump", default=None, help="write the cProfile stats to this file")
+    return parser.parse_args()
+
+
+async def _setup(settings: Settings) -> tuple[Any, Database, seed.Fleet]:
+    database = Database(settings.async_database_url)
+    await prepare_database(database)
+    async with database.write_session() as session:
+        workspace, key = await create_workspace(session, "Profile", "enterprise")
+    fleet = seed.Fleet(api_key=key.api_key, workspace_id=workspace.id)
+    return create_app(settings, database), database, fleet
+
+
+def _body(fleet: seed.Fleet, tag: str, number: int) -> bytes:
+    k = number % len(fleet.product_ids)
+    body = {
+        "passports": [
+            {
+                "productId": fleet.product_ids[k],
+                "gs1": {"gtin": fleet.gtins[k], "serialNumber": f"P{tag}-{number}-{j}"},
+            }
+            for j in range(BATCH)
+        ]
+    }
+    return orjson.dumps(body)
+
+
+async def _post(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post("/api/v1/passports/batch", content=body)
+    payload = orjson.loads(response.content)
+    if response.status_code != 200 or payload["failed"]:
+        raise SystemExit(f"batch failed: {response.status_code} {response.text[:300]}")
+
+
+async def main(args: argparse.Namespace, data_dir: Path) -> None:
+    settings = Settings(
+        database_url=args.database_url, data_dir=data_dir, public_url="https://dpp.example.test"
+    )
+    app, database, fleet = await _setup(settings)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {fleet.api_key}", "Content-Type": "application/json"}
+    tag = f"{time.time_ns():x}"
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://bench", headers=headers
+    ) as client:
+        await seed.create_products(client, fleet, PRODUCTS)
+        # Bodies are encoded beforehand, and answers decoded with orjson: the client's
+        # CPU counts in process_time too, and should stay small next to the server's.
+        bodies = [_body(fleet, tag, n) for n in range(args.warmup + args.batches)]
+        for body in bodies[: args.warmup]:
+            await _post(client, body)
+        profiler = cProfile.Profile() if args.profile else None
+        cpu, wall = time.process_time(), time.perf_counter()
+        if profiler:
+            profiler.enable()
+        for body in bodies[args.warmup :]:
+            await _post(client, body)
+        if profiler:
+            profiler.disable()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    await database.dispose()
+    backend = "sqlite" if settings.is_sqlite else "postgres"
+    print(
+        f"{backend}: {args.batches} batches of {BATCH}: "
+        f"{cpu / args.batches * 1000:.1f} ms CPU, {wall / args.batches * 1000:.1f} ms wall "
+        f"per batch ({BATCH * args.batches / cpu:,.0f} passports per CPU-second)"
+    )
+    if profiler:
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
+        if args.dump:
+            profiler.dump_stats(args.dump)
+
+
+if __name__ == "__main__":
+    arguments = _parse_args()
+    with tempfile.TemporaryDirectory(prefix="tracepass-profile-") as tmp:
+        asyncio.run(main(arguments, Path(tmp)))
