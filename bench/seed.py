@@ -6,8 +6,9 @@ POST /api/v1/passports/{id}/publish {"force": true} for each.
 
 Direct path (scale runs only, 1,000,000 passports): per-passport publishing through
 HTTP would take far too long, so published rows are built with the project's own
-`passports.views.build_snapshot` / `snapshot_etag` (the very functions `publish`
-uses), cloned from one API-published passport per product (same fields, parties and
+`passports.views.build_snapshot` / `snapshot_etag` and `public.service.prerender`
+(the very functions `publish` uses, so each row also gets its stored public bodies),
+cloned from one API-published passport per product (same fields, parties and
 template), and written with SQLite `executemany` in large transactions or PostgreSQL
 `COPY`. No audit or outbox rows are written for them: it models an import of an
 already published fleet, not 1,000,000 API calls.
@@ -254,6 +255,18 @@ class _SnapshotStencil:
         text = self._canonical(_ID_MARK, _SERIAL_MARK).decode()
         # The serial appears twice: as serialNumber and inside digitalLinkUri.
         self.parts = [piece.split(_SERIAL_MARK) for piece in text.split(_ID_MARK)]
+        # The public bodies publishing stores (public.service.prerender), cut the same way.
+        bodies = self._bodies(orjson.loads(text))
+        self.body_parts = [
+            [piece.split(_SERIAL_MARK.encode()) for piece in body.split(_ID_MARK.encode())]
+            for body in bodies
+        ]
+
+    def _bodies(self, snapshot: dict[str, Any]) -> tuple[bytes, bytes]:
+        from tracepass.public.service import prerender
+
+        renders = prerender(snapshot, self.proto.template, self.public_base)
+        return renders.json, renders.html
 
     def _canonical(self, passport_id: str, serial: str) -> bytes:
         from tracepass.passports.views import build_snapshot
@@ -277,6 +290,11 @@ class _SnapshotStencil:
         text = passport_id.join(serial.join(piece) for piece in self.parts)
         return text, hashlib.sha256(text.encode()).hexdigest()
 
+    def render_bodies(self, passport_id: str, serial: str) -> list[bytes]:
+        """[public JSON, public HTML] as publishing would have stored them."""
+        pid, ser = passport_id.encode(), serial.encode()
+        return [pid.join(ser.join(piece) for piece in parts) for parts in self.body_parts]
+
     def check(self, passport_id: str, serial: str) -> None:
         from tracepass.passports.views import snapshot_etag
 
@@ -284,15 +302,30 @@ class _SnapshotStencil:
         real = orjson.loads(self._canonical(passport_id, serial))
         if orjson.loads(text) != real or etag != snapshot_etag(real):
             raise SeedError("snapshot stencil drifted from build_snapshot; fix bench/seed.py")
+        if self.render_bodies(passport_id, serial) != list(self._bodies(real)):
+            raise SeedError("render stencil drifted from public.service.prerender")
+
+
+RENDER_COLUMNS = (
+    "passport_id",
+    "published_etag",
+    "render_key",
+    "json_body",
+    "html_body",
+    "created_at",
+)
 
 
 def _rows(
     stencils: list[_SnapshotStencil], workspace_id: str, start: int, end: int, now: Any
-) -> list[tuple[Any, ...]]:
-    """Rows in PASSPORT_COLUMNS order; `now` as the driver wants timestamps."""
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(passports rows in PASSPORT_COLUMNS order, public_renders rows in RENDER_COLUMNS
+    order); `now` as the driver wants timestamps."""
     from tracepass.db.ids import new_object_id
+    from tracepass.public.service import render_key
 
     rows = []
+    renders = []
     count = len(stencils)
     fields_json = [orjson.dumps(s.proto.fields).decode() for s in stencils]
     parties_json = [orjson.dumps(s.proto.parties).decode() for s in stencils]
@@ -303,6 +336,9 @@ def _rows(
         if i == start:
             stencil.check(passport_id, serial)
         snapshot, etag = stencil.render(passport_id, serial)
+        json_body, html_body = stencil.render_bodies(passport_id, serial)
+        key = render_key(stencil.public_base)
+        renders.append((passport_id, etag, key, json_body, html_body, now))
         rows.append(
             (
                 passport_id,
@@ -327,14 +363,16 @@ def _rows(
                 None,
             )
         )
-    return rows
+    return rows, renders
 
 
 def _sqlite_path(database_url: str) -> str:
     return database_url.split(":///", 1)[1]
 
 
-def _insert_sqlite(path: str, rows: list[tuple[Any, ...]], counts: dict[str, int]) -> None:
+def _insert_sqlite(
+    path: str, rows: list[tuple[Any, ...]], renders: list[tuple[Any, ...]], counts: dict[str, int]
+) -> None:
     # Queue like the server's writers do (tracepass.db.engine.SqliteWriteLock).
     lock = os.open(path + "-writelock", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -348,6 +386,11 @@ def _insert_sqlite(path: str, rows: list[tuple[Any, ...]], counts: dict[str, int
             f"INSERT INTO passports ({','.join(PASSPORT_COLUMNS)}) VALUES ({placeholders})",
             rows,
         )
+        connection.executemany(
+            f"INSERT INTO public_renders ({','.join(RENDER_COLUMNS)})"
+            f" VALUES ({','.join('?' * len(RENDER_COLUMNS))})",
+            renders,
+        )
         for product_id, added in counts.items():
             connection.execute(
                 "UPDATE products SET passport_count = passport_count + ? WHERE id = ?",
@@ -360,7 +403,10 @@ def _insert_sqlite(path: str, rows: list[tuple[Any, ...]], counts: dict[str, int
 
 
 async def _insert_postgres(
-    database_url: str, rows: list[tuple[Any, ...]], counts: dict[str, int]
+    database_url: str,
+    rows: list[tuple[Any, ...]],
+    renders: list[tuple[Any, ...]],
+    counts: dict[str, int],
 ) -> None:
     import asyncpg
 
@@ -370,6 +416,9 @@ async def _insert_postgres(
         async with connection.transaction():
             await connection.copy_records_to_table(
                 "passports", records=rows, columns=list(PASSPORT_COLUMNS)
+            )
+            await connection.copy_records_to_table(
+                "public_renders", records=renders, columns=list(RENDER_COLUMNS)
             )
             for product_id, added in counts.items():
                 await connection.execute(
@@ -399,15 +448,17 @@ async def publish_directly(
     now_value = now.isoformat(" ", "microseconds") if is_sqlite else now
     for start in range(fleet.published, target, chunk):
         end = min(start + chunk, target)
-        rows = _rows(stencils, fleet.workspace_id, start, end, now_value)
+        rows, renders = _rows(stencils, fleet.workspace_id, start, end, now_value)
         counts: dict[str, int] = {}
         for i in range(start, end):
             product_id = fleet.product_ids[i % len(fleet.product_ids)]
             counts[product_id] = counts.get(product_id, 0) + 1
         if is_sqlite:
-            await asyncio.to_thread(_insert_sqlite, _sqlite_path(database_url), rows, counts)
+            await asyncio.to_thread(
+                _insert_sqlite, _sqlite_path(database_url), rows, renders, counts
+            )
         else:
-            await _insert_postgres(database_url, rows, counts)
+            await _insert_postgres(database_url, rows, renders, counts)
         fleet.published = end
         if progress:
             progress(end, time.perf_counter() - started)

@@ -10,7 +10,7 @@ from tracepass.db.models_registry import metadata
 
 
 async def test_database_is_at_head(backend):
-    assert await current_revision(backend.database.engine) == "0001"
+    assert await current_revision(backend.database.engine) == "0002"
 
 
 async def test_migrated_schema_matches_models(backend):

@@ -54,6 +54,7 @@ from tracepass.passports.views import (
     snapshot_etag,
 )
 from tracepass.products.models import Product
+from tracepass.public.service import save_prerendered
 
 CREATE_ATTEMPTS = 3
 SERIAL_TAKEN = "Serial number already exists for this GTIN"
@@ -1029,9 +1030,11 @@ async def _publish_values(
     if product is None:  # cannot happen: products with passports are never deleted
         raise not_found("product")
     snapshot = build_snapshot(p, template, product, caller.auth, caller.public_base, iso_z(now))
+    etag = snapshot_etag(snapshot)
+    await save_prerendered(session, p.id, snapshot, etag, template, caller.public_base)
     values = {
         "published_snapshot": snapshot,
-        "published_etag": snapshot_etag(snapshot),
+        "published_etag": etag,
         "published_revision": p.revision,
         "published_at": now,
         "suspend_reason": None,

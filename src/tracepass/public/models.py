@@ -1,10 +1,11 @@
-"""Access grants: opaque tokens that reveal a passport's restricted or authority fields."""
+"""Access grants (opaque tokens that reveal restricted or authority fields) and the
+pre-rendered public bodies of published passports."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracepass.core.timeutil import utcnow
@@ -28,4 +29,25 @@ class AccessGrant(Base):
     token_prefix: Mapped[str] = mapped_column(String(16))
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PublicRender(Base):
+    """The public bodies of a published snapshot, rendered once when it was published.
+
+    A scan of the canonical Digital Link with no credentials and no language asked
+    for is answered from these bytes (one indexed read, no rendering). They are used
+    only while `published_etag` equals the passport's and `render_key` equals this
+    process's (the rendering code and the public base URL they were made with).
+    """
+
+    __tablename__ = "public_renders"
+
+    passport_id: Mapped[str] = mapped_column(
+        String(24), ForeignKey("passports.id", ondelete="CASCADE"), primary_key=True
+    )
+    published_etag: Mapped[str] = mapped_column(String(64))
+    render_key: Mapped[str] = mapped_column(String(32))
+    json_body: Mapped[bytes] = mapped_column(LargeBinary)
+    html_body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

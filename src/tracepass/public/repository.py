@@ -13,12 +13,22 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from tracepass.core.timeutil import utcnow
 from tracepass.db.engine import Database
 from tracepass.db.raw import json_value
+from tracepass.db.upsert import insert_for
 from tracepass.passports.models import Passport
-from tracepass.public.models import AccessGrant
+from tracepass.public.models import AccessGrant, PublicRender
 
 PUBLISHED = "published"
+
+
+@dataclass(frozen=True, slots=True)
+class Renders:
+    """The pre-rendered public bodies of one published snapshot."""
+
+    json: bytes
+    html: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,7 @@ class ScanRow:
     suspend_reason: str | None
     published_etag: str | None
     template_id: str
+    stored_body: bytes | None = None  # see find_item_with_stored
 
 
 _SCAN_COLUMNS = (
@@ -49,11 +60,63 @@ _FIND_ITEM_SQL = (
     " FROM passports WHERE gtin = ? AND serial = ?"
 )
 _SNAPSHOT_SQL = "SELECT published_snapshot FROM passports WHERE id = ?"
+# The stored-body lookup reads only the passport columns stored before its large JSON
+# ones (SQLite walks a row's overflow pages to reach a later column) and takes the
+# published etag from the render row, which publishing writes with the snapshot.
+_FIND_ITEM_STORED_SQL = {
+    kind: (
+        "SELECT p.id, p.workspace_id, p.status, p.lot, p.template_id,"
+        f" r.published_etag, r.render_key, r.{kind}_body"
+        " FROM passports p LEFT JOIN public_renders r ON r.passport_id = p.id"
+        " WHERE p.gtin = ? AND p.serial = ?"
+    )
+    for kind in ("json", "html")
+}
+_LATE_COLUMNS_SQL = "SELECT suspend_reason, published_etag FROM passports WHERE id = ?"
 
 
 async def find_item(database: Database, gtin: str, serial: str) -> ScanRow | None:
     row = await database.fetch_one(_FIND_ITEM_SQL, gtin, serial)
     return ScanRow(*row) if row is not None else None
+
+
+async def find_item_with_stored(
+    database: Database, gtin: str, serial: str, kind: str, render_key: str
+) -> ScanRow | None:
+    """The scanned item with its stored `kind` body ("json" or "html") when one made by
+    `render_key` exists: then a published passport costs one query."""
+    row = await database.fetch_one(_FIND_ITEM_STORED_SQL[kind], gtin, serial)
+    if row is None:
+        return None
+    passport_id, workspace_id, status, lot, template_id, stored_etag, stored_key, body = row
+    if status == PUBLISHED and body is not None and stored_key == render_key:
+        return ScanRow(
+            passport_id, workspace_id, status, lot, None, stored_etag, template_id, bytes(body)
+        )
+    late = await database.fetch_one(_LATE_COLUMNS_SQL, passport_id)
+    if late is None:  # deleted in between
+        return None
+    suspend_reason, published_etag = late
+    return ScanRow(
+        passport_id, workspace_id, status, lot, suspend_reason, published_etag, template_id
+    )
+
+
+async def save_renders(
+    session: AsyncSession, passport_id: str, published_etag: str, render_key: str, bodies: Renders
+) -> None:
+    """Store (or replace) the pre-rendered bodies of a passport's published snapshot."""
+    values = {
+        "published_etag": published_etag,
+        "render_key": render_key,
+        "json_body": bodies.json,
+        "html_body": bodies.html,
+        "created_at": utcnow(),
+    }
+    statement = insert_for(session, PublicRender).values(passport_id=passport_id, **values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["passport_id"], set_=values)
+    )
 
 
 async def find_latest_published(

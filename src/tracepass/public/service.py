@@ -8,17 +8,20 @@ locale) is rendered once and its bytes kept in a bounded in-process LRU.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracepass import __version__
 from tracepass.catalog.definitions import Template
 from tracepass.catalog.service import template_by_id
 from tracepass.core.auth import KEY_PREFIX, AuthContext, resolve_api_key
@@ -28,10 +31,10 @@ from tracepass.core.timeutil import utcnow
 from tracepass.db.engine import Database
 from tracepass.passports.models import Passport
 from tracepass.public import pages, repository, views
-from tracepass.public.digital_link import DigitalLink
+from tracepass.public.digital_link import DigitalLink, encode_path
 from tracepass.public.models import AccessGrant
 from tracepass.public.negotiation import Representation, etag_matches
-from tracepass.public.repository import ScanRow
+from tracepass.public.repository import Renders, ScanRow
 
 GRANT_PREFIX = "tpg_"
 GRANT_LEVELS = ("restricted", "authority")
@@ -178,12 +181,102 @@ def _render_item(
     return _json_bytes(document)
 
 
+# --- bodies rendered at publish time ------------------------------------------------
+
+PRERENDERED: tuple[Representation, ...] = ("json", "html")
+_RENDERING_SOURCES = (
+    *sorted(Path(__file__).parent.glob("*.py")),
+    *sorted((Path(__file__).parent / "templates").rglob("*.*")),
+    *sorted((Path(__file__).parent / "locales").rglob("*.*")),
+    Path(__file__).parent.parent / "catalog" / "definitions.py",
+)
+
+
+def _rendering_revision() -> str:
+    """Changes with any code or file that shapes a public body (so with every upgrade)."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in _RENDERING_SOURCES:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+RENDERING_REVISION = _rendering_revision()
+
+
+@functools.cache
+def render_key(public_base: str) -> str:
+    """Names what a stored render was made with: this code and this public base URL."""
+    return hashlib.sha256(f"{RENDERING_REVISION}\x1f{public_base}".encode()).hexdigest()[:32]
+
+
+def _canonical_scan(
+    snapshot: Mapping[str, Any], representation: Representation, public_base: str
+) -> ScanRequest:
+    """A credential-less, language-less scan of the URI printed on the item."""
+    gs1 = snapshot["gs1"]
+    link = DigitalLink(gtin=gs1["gtin"], serial=gs1["serialNumber"])
+    return ScanRequest(
+        link=link,
+        representation=representation,
+        locale=None,
+        token=None,
+        token_in_query=False,
+        path_url=views.RESOLVER_PATH + encode_path(link),
+        public_base=public_base,
+    )
+
+
+def prerender(snapshot: Mapping[str, Any], template: Template, public_base: str) -> Renders:
+    """The bodies most scans ask for, rendered once when the snapshot is published."""
+    json_body, html_body = (
+        _render_item(_canonical_scan(snapshot, kind, public_base), snapshot, template, views.PUBLIC)
+        for kind in PRERENDERED
+    )
+    return Renders(json=json_body, html=html_body)
+
+
+async def save_prerendered(
+    session: AsyncSession,
+    passport_id: str,
+    snapshot: Mapping[str, Any],
+    published_etag: str,
+    template: Template,
+    public_base: str,
+) -> None:
+    """Called by publishing, in its transaction."""
+    bodies = prerender(snapshot, template, public_base)
+    await repository.save_renders(
+        session, passport_id, published_etag, render_key(public_base), bodies
+    )
+
+
+def _stored_kind(request: ScanRequest) -> Representation | None:
+    """The pre-rendered body that answers this scan, if one can."""
+    link = request.link
+    if (
+        request.representation in PRERENDERED
+        and request.token is None
+        and request.locale is None
+        and link.cpv is None
+        and link.lot is None
+    ):
+        return request.representation
+    return None
+
+
 async def scan_item(database: Database, cache: RenderCache, request: ScanRequest) -> ScanResult:
     link = request.link
     assert link.serial is not None
     # Below the ORM: the hot path is one narrow indexed query (`Database.fetch_one`);
     # an ORM session is only opened for a credential or a render-cache miss.
-    row = await repository.find_item(database, link.gtin, link.serial)
+    kind = _stored_kind(request)
+    if kind is None:
+        row = await repository.find_item(database, link.gtin, link.serial)
+    else:
+        stored_by = render_key(request.public_base)
+        row = await repository.find_item_with_stored(
+            database, link.gtin, link.serial, kind, stored_by
+        )
     if row is None or (link.lot is not None and row.lot != link.lot):
         return _not_found(request)
     if row.status == "suspended":
@@ -206,7 +299,7 @@ async def scan_item(database: Database, cache: RenderCache, request: ScanRequest
         request.locale or "",
         scope or "",
     )
-    return await _cached_or_rendered(database, cache, request, key, row, level)
+    return await _cached_or_rendered(database, cache, request, key, row, level, row.stored_body)
 
 
 async def _cached_or_rendered(
@@ -216,12 +309,13 @@ async def _cached_or_rendered(
     key: tuple[str, ...],
     row: ScanRow,
     level: str,
+    stored: bytes | None = None,
 ) -> ScanResult:
     etag = make_etag(key)
     private = request.token is not None
     if etag_matches(request.if_none_match, etag):
         return ScanResult(304, request.representation, b"", etag, private)
-    body = cache.get(key)
+    body = stored if stored is not None else cache.get(key)
     if body is None:
         snapshot = await repository.published_snapshot(database, row.passport_id)
         if snapshot is None:
