@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from starlette.requests import HTTPConnection
+from starlette.applications import Starlette
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -35,9 +35,9 @@ class LruCache(Generic[K, V]):
         return len(self._entries)
 
 
-def app_cache(connection: HTTPConnection, name: str, max_entries: int) -> LruCache[K, V]:
+def app_cache(app: Starlette, name: str, max_entries: int) -> LruCache[K, V]:
     """The app's cache called `name`, made on first use (one per app, per worker)."""
-    state = connection.app.state
+    state = app.state
     cache: LruCache[K, V] | None = getattr(state, name, None)
     if cache is None:
         cache = LruCache(max_entries)

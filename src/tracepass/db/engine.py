@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 from tracepass.db import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_READER_MMAP_BYTES = 64 << 30
+SQLITE_READER_CACHE_KIB = 128 << 10
 _WRITE_OPTION = "tracepass_write"
 
 
@@ -151,6 +153,11 @@ class Database:
             )
             reader.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             reader.execute("PRAGMA query_only=1")
+            # Scans are random single-row reads: memory-map the file (SQLite caps this at
+            # its build's limit, 2 GiB here) and keep 128 MiB of pages beyond it, enough
+            # for the lookup indexes of millions of passports.
+            reader.execute(f"PRAGMA mmap_size={SQLITE_READER_MMAP_BYTES}")
+            reader.execute(f"PRAGMA cache_size=-{SQLITE_READER_CACHE_KIB}")
             self._sqlite_reader = reader
         return self._sqlite_reader
 

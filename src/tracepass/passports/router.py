@@ -347,7 +347,9 @@ async def delete_passport(
 
 async def get_passport_plain(request: Request) -> Response:
     caller = Caller(request.state.auth, app_settings(request).public_base)
-    cache: service.ReadCache = app_cache(request, "passport_read_cache", service.READ_CACHE_ENTRIES)
+    cache: service.ReadCache = app_cache(
+        request.app, "passport_read_cache", service.READ_CACHE_ENTRIES
+    )
     body = await service.read_passport_body(
         request.app.state.db, cache, caller, request.path_params["id"]
     )

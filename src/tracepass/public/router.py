@@ -17,16 +17,20 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
+from tracepass.config import Settings
 from tracepass.core.auth import AuthContext, bearer_token, current_auth
 from tracepass.core.cache import app_cache
 from tracepass.core.errors import ApiError, error_body
 from tracepass.core.pagination import PageParams, page_envelope, page_params
 from tracepass.core.responses import app_settings
 from tracepass.core.responses import json_response as _json
+from tracepass.core.routing import AsgiEndpoint
 from tracepass.core.schemas import error_responses
 from tracepass.core.timeutil import utcnow
 from tracepass.db.session import get_session
@@ -66,24 +70,36 @@ JSON_HEADERS = {"Access-Control-Allow-Origin": "*", "X-Content-Type-Options": "n
 _STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # --- lean scan routes ----------------------------------------------------------------
+#
+# The resolver is a raw ASGI endpoint (no Request object, no Response object): the
+# scan path is the one that must scale to millions of scans, and what it does per
+# request is parse the link, one indexed read and send bytes with encoded headers.
+
+_SCAN_REQUEST_HEADERS = (b"accept", b"accept-language", b"authorization", b"if-none-match")
+_SECURITY_FOR = {"html": HTML_SECURITY_HEADERS, "json": JSON_HEADERS}
 
 
-def _render_cache(request: Request) -> service.RenderCache:
-    return app_cache(request, "public_render_cache", service.RENDER_CACHE_ENTRIES)
+def _scan_request_headers(scope: Scope) -> dict[bytes, str]:
+    """The first value of each header the resolver reads (as Starlette's Headers.get)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _SCAN_REQUEST_HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
 
 
-def _raw_resolver_path(request: Request) -> str:
+def _raw_resolver_path(scope: Scope) -> str:
     """The still percent-encoded path after `/p` (so `%2F` in a serial stays in it)."""
-    raw: bytes | None = request.scope.get("raw_path")
-    path = raw.decode("latin-1") if raw else request.scope["path"]
+    raw: bytes | None = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
     return path[len(RESOLVER_PREFIX) :]
 
 
-def _credentials(request: Request) -> tuple[str | None, bool]:
-    from_query = request.query_params.get("access")
+def _credentials(query: QueryParams, authorization: str | None) -> tuple[str | None, bool]:
+    from_query = query.get("access")
     if from_query:
         return from_query, True
-    return bearer_token(request.headers.get("authorization")), False
+    return bearer_token(authorization), False
 
 
 def _headers_for(result: service.ScanResult) -> dict[str, str]:
@@ -98,10 +114,7 @@ def _headers_for(result: service.ScanResult) -> dict[str, str]:
             )
     else:
         headers["Cache-Control"] = PRIVATE_CACHE if result.private else ERROR_CACHE
-    if result.representation == "html":
-        headers.update(HTML_SECURITY_HEADERS)
-    else:
-        headers.update(JSON_HEADERS)
+    headers.update(HTML_SECURITY_HEADERS if result.representation == "html" else JSON_HEADERS)
     return headers
 
 
@@ -111,51 +124,65 @@ def _media_type(result: service.ScanResult) -> str:
     return MEDIA_TYPES[result.representation]
 
 
-def _respond(request: Request, result: service.ScanResult) -> Response:
-    headers = _headers_for(result)
-    if result.status == 304:
-        return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(result.body))
-        return Response(status_code=result.status, headers=headers, media_type=_media_type(result))
-    return Response(
-        result.body, status_code=result.status, headers=headers, media_type=_media_type(result)
-    )
+async def _send(
+    send: Send,
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    media_type: str | None,
+    head: bool,
+) -> None:
+    """What a Starlette Response would send: Content-Length and Content-Type added."""
+    raw = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+    if status != 304:
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        if media_type is not None:
+            raw.append((b"content-type", media_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": b"" if head or status == 304 else body})
 
 
-def _bad_link(request: Request, representation: str, locale: str | None, message: str) -> Response:
+async def _respond(send: Send, result: service.ScanResult, head: bool) -> None:
+    media_type = None if result.status == 304 else _media_type(result)
+    await _send(send, result.status, _headers_for(result), result.body, media_type, head)
+
+
+def _bad_link_body(
+    scope: Scope, representation: str, locale: str | None, message: str
+) -> tuple[bytes, str]:
     if representation == "html":
-        body = render_message_page(
+        page = render_message_page(
             locale or service.DEFAULT_PAGE_LOCALE,
             "bad_link_title",
             message,
             None,
-            request.url.path,  # always under /p/, and escaped by the template
-        ).encode("utf-8")
-        headers = {**HTML_SECURITY_HEADERS, "Cache-Control": ERROR_CACHE, "Vary": VARY}
-        media_type = MEDIA_TYPES["html"]
-    else:
-        body = error_body("Invalid Digital Link", {"reason": message})
-        headers = {**JSON_HEADERS, "Cache-Control": ERROR_CACHE, "Vary": VARY}
-        media_type = "application/json"
-    if request.method == "HEAD":
-        headers["Content-Length"] = str(len(body))
-        body = b""
-    return Response(body, status_code=400, headers=headers, media_type=media_type)
+            scope["path"],  # always under /p/, and escaped by the template
+        )
+        return page.encode("utf-8"), MEDIA_TYPES["html"]
+    return error_body("Invalid Digital Link", {"reason": message}), "application/json"
 
 
-async def resolve_digital_link(request: Request) -> Response:
-    settings = app_settings(request)
-    query = request.query_params
+async def resolve_digital_link(scope: Scope, receive: Receive, send: Send) -> None:
+    app = scope["app"]
+    settings: Settings = app.state.settings
+    query = QueryParams(scope["query_string"]) if scope.get("query_string") else _NO_QUERY
+    headers = _scan_request_headers(scope)
+    head = scope["method"] == "HEAD"
     representation = choose_representation(
-        request.headers.get("accept"), query.get("format"), query.get("linkType")
+        headers.get(b"accept"), query.get("format"), query.get("linkType")
     )
-    locale = choose_locale(query.get("lang"), request.headers.get("accept-language"))
+    locale = choose_locale(query.get("lang"), headers.get(b"accept-language"))
     try:
-        link = parse_path(_raw_resolver_path(request))
+        link = parse_path(_raw_resolver_path(scope))
     except DigitalLinkError as exc:
-        return _bad_link(request, representation, locale, str(exc))
-    token, token_in_query = _credentials(request)
+        body, media_type = _bad_link_body(scope, representation, locale, str(exc))
+        security = HTML_SECURITY_HEADERS if representation == "html" else JSON_HEADERS
+        error_headers = {**security, "Cache-Control": ERROR_CACHE, "Vary": VARY}
+        await _send(send, 400, error_headers, body, media_type, head)
+        return
+    token, token_in_query = _credentials(query, headers.get(b"authorization"))
     scan = service.ScanRequest(
         link=link,
         representation=representation,
@@ -164,10 +191,14 @@ async def resolve_digital_link(request: Request) -> Response:
         token_in_query=token_in_query,
         path_url=RESOLVER_PREFIX + encode_path(link),
         public_base=settings.public_base,
-        if_none_match=request.headers.get("if-none-match"),
+        if_none_match=headers.get(b"if-none-match"),
     )
-    result = await service.scan(request.app.state.db, _render_cache(request), scan)
-    return _respond(request, result)
+    cache: service.RenderCache = app_cache(app, "public_render_cache", service.RENDER_CACHE_ENTRIES)
+    result = await service.scan(app.state.db, cache, scan)
+    await _respond(send, result, head)
+
+
+_NO_QUERY = QueryParams(b"")
 
 
 def resolver_description(public_base: str) -> dict[str, Any]:
@@ -212,7 +243,11 @@ async def stylesheet(request: Request) -> Response:
 
 
 routes = [
-    Route(RESOLVER_PREFIX + "/{rest:path}", resolve_digital_link, methods=["GET", "HEAD"]),
+    Route(
+        RESOLVER_PREFIX + "/{rest:path}",
+        AsgiEndpoint(resolve_digital_link),
+        methods=["GET", "HEAD"],
+    ),
     Route("/.well-known/gs1resolver", well_known_gs1resolver, methods=["GET", "HEAD"]),
     Route(views.CONTEXT_PATH, jsonld_context, methods=["GET", "HEAD"]),
     Route(STYLESHEET_PATH, stylesheet, methods=["GET", "HEAD"]),
