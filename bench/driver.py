@@ -225,14 +225,25 @@ def run_wrk(load: Load, seconds: int, threads: int) -> dict[str, Any]:
     }
 
 
-def measure(name: str, load: Load, args: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    name: str, load: Load, args: argparse.Namespace, paired_ceiling: Load | None = None
+) -> dict[str, Any]:
+    """One wrk run after a warm-up. With `paired_ceiling`, that load is measured right
+    before, so the scenario's ratio compares two runs under the same machine load."""
     run_wrk(load, args.warmup, args.threads)
+    paired = None
+    if paired_ceiling is not None:
+        paired = run_wrk(paired_ceiling, args.duration, args.threads)
+        run_wrk(load, 1, args.threads)  # back to the scenario's connections and caches
     log(f"{name}: measuring {args.duration}s at {load.connections} connections")
     result = run_wrk(load, args.duration, args.threads)
     result["load"] = load_average()
+    if paired is not None:
+        result["paired_ceiling_rps"] = paired["rps"]
     log(
         f"{name}: {result['rps']} req/s p50 {result['p50_ms']} ms p99 {result['p99_ms']} ms"
         f" non-2xx {result['non_2xx']}"
+        + (f" (paired ceiling {paired['rps']} req/s)" if paired else "")
     )
     return result
 
@@ -366,11 +377,8 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
         "--no-access-log",
     ]
     with server(serve_cmd, env, port, LOGS / f"serve_{backend}.log") as base:
-        scenarios["ceiling"] = measure(
-            f"{backend} ceiling",
-            Load(base + "/healthz", "plain.lua", {}, args.connections),
-            args,
-        )
+        ceiling = Load(base + "/healthz", "plain.lua", {}, args.connections)
+        scenarios["ceiling"] = measure(f"{backend} ceiling", ceiling, args)
         log(f"{backend}: seeding {args.n} passports through the API")
         out["seed_api"] = asyncio.run(seed_via_api(base, fleet, args.n))
         log(f"{backend}: seeded {out['seed_api']}")
@@ -384,12 +392,14 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
                 f"{backend} scan-json",
                 scan_load(base, fleet, fleet.published, "application/json", args),
                 args,
+                ceiling,
             )
         if wanted(args, "scan-html"):
             scenarios["scan-html"] = measure(
                 f"{backend} scan-html",
                 scan_load(base, fleet, fleet.published, "text/html", args),
                 args,
+                ceiling,
             )
         if wanted(args, "api-read"):
             scenarios["api-read"] = measure(
@@ -401,17 +411,19 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
                     args.connections,
                 ),
                 args,
+                ceiling,
             )
         if wanted(args, "api-write"):
             scenarios["api-write"] = measure(
                 f"{backend} api-write",
                 Load(base, "api_write.lua", auth_env, args.connections),
                 args,
+                ceiling,
             )
         if wanted(args, "issue-run"):
             scenarios["issue-run"] = issue_run(base, fleet, args)
         if wanted(args, "scale"):
-            scenarios.update(scale(base, fleet, database_url, backend, args, out))
+            scenarios.update(scale(base, fleet, database_url, backend, args, out, ceiling))
     out["load_at_end"] = load_average()
     return out
 
@@ -447,6 +459,7 @@ def scale(
     backend: str,
     args: argparse.Namespace,
     out: dict[str, Any],
+    ceiling: Load,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {}
     out["seed_direct"] = []
@@ -477,6 +490,7 @@ def scale(
             f"{backend} scan-json at {point}",
             scan_load(base, fleet, point, "application/json", args),
             args,
+            ceiling,
         )
     return results
 
@@ -491,8 +505,9 @@ def add_ratios(backend_result: dict[str, Any]) -> None:
     ceiling = scenarios.get("ceiling", {}).get("rps")
     ref = scenarios.get("starlette-ref", {}).get("rps")
     for result in scenarios.values():
-        if ceiling:
-            result["x_ceiling"] = round(result["rps"] / ceiling, 3)
+        paired = result.get("paired_ceiling_rps") or ceiling
+        if paired:
+            result["x_ceiling"] = round(result["rps"] / paired, 3)
         if ref:
             result["x_starlette_ref"] = round(result["rps"] / ref, 3)
     scale_points = sorted(
