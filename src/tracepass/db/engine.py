@@ -8,6 +8,8 @@ sessions use a plain deferred `BEGIN` and never block each other in WAL mode.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -15,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -60,6 +63,7 @@ def _install_sqlite_pragmas(engine: AsyncEngine) -> None:
 _PLACEHOLDER = re.compile(r"\?")
 
 
+@functools.cache
 def _numbered(sql: str) -> str:
     counter = iter(range(1, sql.count("?") + 1))
     return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
@@ -96,6 +100,9 @@ class Database:
             database if self.is_sqlite and database and database != ":memory:" else None
         )
         self._sqlite_reader: sqlite3.Connection | None = None
+        self._pool_size = pool_size
+        self._pg_pool: asyncpg.Pool | None = None
+        self._pg_pool_lock = asyncio.Lock()
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -128,7 +135,7 @@ class Database:
         For the hottest public reads only. `sql` uses `?` placeholders (rewritten to
         `$1, $2…` for PostgreSQL); values come back as the driver returns them (JSON
         columns as text). SQLite answers from a per-process autocommit connection,
-        PostgreSQL from a pooled connection through asyncpg's prepared statements.
+        PostgreSQL from asyncpg's own pool, through its prepared-statement cache.
         """
         if self._sqlite_path is not None:
             row = self._sqlite().execute(sql, params).fetchone()
@@ -137,13 +144,22 @@ class Database:
             async with self.engine.connect() as conn:
                 found = (await conn.exec_driver_sql(sql, params)).first()
             return tuple(found) if found is not None else None
-        async with self.engine.connect() as conn:
-            try:
-                raw = await conn.get_raw_connection()
-                record = await raw.driver_connection.fetchrow(_numbered(sql), *params)  # type: ignore[union-attr]
-            finally:
-                await conn.close()
+        pool = self._pg_pool or await self._open_pg_pool()
+        record = await pool.fetchrow(_numbered(sql), *params)
         return tuple(record) if record is not None else None
+
+    async def _open_pg_pool(self) -> asyncpg.Pool:
+        # The hot reads bypass SQLAlchemy's pool too: its checkout and connection
+        # wrappers cost more than asyncpg's own pool and a prepared statement.
+        async with self._pg_pool_lock:
+            if self._pg_pool is None:
+                dsn = make_url(self.url).set(drivername="postgresql")
+                self._pg_pool = await asyncpg.create_pool(
+                    dsn.render_as_string(hide_password=False),
+                    min_size=1,
+                    max_size=self._pool_size,
+                )
+        return self._pg_pool
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._sqlite_reader is None:
@@ -167,6 +183,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._pg_pool is not None:
+            await self._pg_pool.close()
+            self._pg_pool = None
         if self._sqlite_reader is not None:
             self._sqlite_reader.close()
             self._sqlite_reader = None

@@ -12,6 +12,7 @@ digits after their check digit is verified.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
@@ -59,6 +60,7 @@ def gtin_check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet has few GTINs and every scan checks one
 def normalise_gtin(raw: str) -> str:
     """A GTIN-8/12/13/14 as 14 digits; raises DigitalLinkError if it is not one."""
     if not _DIGITS_RE.fullmatch(raw):

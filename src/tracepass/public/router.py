@@ -8,6 +8,7 @@ access grants and QR codes (the gateway authenticates and counts them).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,20 +103,30 @@ def _credentials(query: QueryParams, authorization: str | None) -> tuple[str | N
     return bearer_token(authorization), False
 
 
-def _headers_for(result: service.ScanResult) -> dict[str, str]:
-    headers = {"Vary": VARY}
-    if result.status in (200, 304):
-        headers["Cache-Control"] = PRIVATE_CACHE if result.private else PUBLIC_CACHE
-        if result.etag:
-            headers["ETag"] = result.etag
-        if result.linkset_url:
-            headers["Link"] = (
-                f'<{result.linkset_url}>; rel="linkset"; type="application/linkset+json"'
-            )
-    else:
-        headers["Cache-Control"] = PRIVATE_CACHE if result.private else ERROR_CACHE
-    headers.update(HTML_SECURITY_HEADERS if result.representation == "html" else JSON_HEADERS)
-    return headers
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def _encode(headers: dict[str, str]) -> RawHeaders:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+@functools.cache
+def _fixed_headers(ok: bool, private: bool, html: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers a scan answer carries whatever the passport, encoded once."""
+    cache_control = PRIVATE_CACHE if private else PUBLIC_CACHE if ok else ERROR_CACHE
+    security = HTML_SECURITY_HEADERS if html else JSON_HEADERS
+    return tuple(_encode({"Vary": VARY, "Cache-Control": cache_control, **security}))
+
+
+def _response_headers(result: service.ScanResult) -> RawHeaders:
+    ok = result.status in (200, 304)
+    raw = list(_fixed_headers(ok, result.private, result.representation == "html"))
+    if ok and result.etag:
+        raw.append((b"etag", result.etag.encode("latin-1")))
+    if ok and result.linkset_url:
+        link = f'<{result.linkset_url}>; rel="linkset"; type="application/linkset+json"'
+        raw.append((b"link", link.encode("latin-1")))
+    return raw
 
 
 def _media_type(result: service.ScanResult) -> str:
@@ -125,17 +136,9 @@ def _media_type(result: service.ScanResult) -> str:
 
 
 async def _send(
-    send: Send,
-    status: int,
-    headers: dict[str, str],
-    body: bytes,
-    media_type: str | None,
-    head: bool,
+    send: Send, status: int, raw: RawHeaders, body: bytes, media_type: str | None, head: bool
 ) -> None:
     """What a Starlette Response would send: Content-Length and Content-Type added."""
-    raw = [
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-    ]
     if status != 304:
         raw.append((b"content-length", str(len(body)).encode("latin-1")))
         if media_type is not None:
@@ -146,7 +149,7 @@ async def _send(
 
 async def _respond(send: Send, result: service.ScanResult, head: bool) -> None:
     media_type = None if result.status == 304 else _media_type(result)
-    await _send(send, result.status, _headers_for(result), result.body, media_type, head)
+    await _send(send, result.status, _response_headers(result), result.body, media_type, head)
 
 
 def _bad_link_body(
@@ -180,7 +183,7 @@ async def resolve_digital_link(scope: Scope, receive: Receive, send: Send) -> No
         body, media_type = _bad_link_body(scope, representation, locale, str(exc))
         security = HTML_SECURITY_HEADERS if representation == "html" else JSON_HEADERS
         error_headers = {**security, "Cache-Control": ERROR_CACHE, "Vary": VARY}
-        await _send(send, 400, error_headers, body, media_type, head)
+        await _send(send, 400, _encode(error_headers), body, media_type, head)
         return
     token, token_in_query = _credentials(query, headers.get(b"authorization"))
     scan = service.ScanRequest(
