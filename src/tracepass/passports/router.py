@@ -14,13 +14,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from tracepass.core.auth import AuthContext, current_auth
 from tracepass.core.cache import app_cache
 from tracepass.core.pagination import PageParams, page_params
 from tracepass.core.responses import app_settings
 from tracepass.core.responses import json_response as _json
-from tracepass.core.routing import PlainGetRoute
+from tracepass.core.routing import AsgiEndpoint, PlainGetRoute
 from tracepass.core.schemas import error_responses
 from tracepass.db.session import get_session
 from tracepass.passports import service
@@ -345,15 +346,17 @@ async def delete_passport(
 # injection, one raw query, the body cached per unchanged row (service.read_passport_body)
 
 
-async def get_passport_plain(request: Request) -> Response:
-    caller = Caller(request.state.auth, app_settings(request).public_base)
-    cache: service.ReadCache = app_cache(
-        request.app, "passport_read_cache", service.READ_CACHE_ENTRIES
-    )
-    body = await service.read_passport_body(
-        request.app.state.db, cache, caller, request.path_params["id"]
-    )
-    return Response(body, media_type="application/json")
+_JSON_HEADERS = ((b"content-type", b"application/json"),)
 
 
-routes = [PlainGetRoute("/api/v1/passports/{id}", get_passport_plain)]
+async def get_passport_plain(scope: Scope, receive: Receive, send: Send) -> None:
+    app = scope["app"]
+    caller = Caller(scope["state"]["auth"], app.state.settings.public_base)
+    cache: service.ReadCache = app_cache(app, "passport_read_cache", service.READ_CACHE_ENTRIES)
+    body = await service.read_passport_body(app.state.db, cache, caller, scope["path_params"]["id"])
+    headers = [(b"content-length", str(len(body)).encode("latin-1")), *_JSON_HEADERS]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+routes = [PlainGetRoute("/api/v1/passports/{id}", AsgiEndpoint(get_passport_plain))]
