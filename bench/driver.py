@@ -515,7 +515,11 @@ def add_ratios(backend_result: dict[str, Any]) -> None:
     )
     if len(scale_points) == 2:
         (_, low), (_, high) = scale_points
-        high["x_scale_low"] = round(high["rps"] / low["rps"], 3)
+        # Each point against its own paired ceiling: the two runs are minutes apart.
+        if "paired_ceiling_rps" in low and "paired_ceiling_rps" in high:
+            high["x_scale_low"] = round(high["x_ceiling"] / low["x_ceiling"], 3)
+        else:
+            high["x_scale_low"] = round(high["rps"] / low["rps"], 3)
 
 
 def _row(name: str, r: dict[str, Any]) -> str:
