@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ from tracepass.app import create_app
 from tracepass.config import Settings
 from tracepass.db.engine import Database
 from tracepass.db.setup import prepare_database
+from tracepass.passports.gs1 import check_digit
 from tracepass.workspaces.service import create_workspace
 
 PRODUCTS = 8
@@ -54,6 +56,11 @@ async def _setup(settings: Settings) -> tuple[Any, Database, seed.Fleet]:
         workspace, key = await create_workspace(session, "Profile", "enterprise")
     fleet = seed.Fleet(api_key=key.api_key, workspace_id=workspace.id)
     return create_app(settings, database), database, fleet
+
+
+def _fresh_gtin() -> str:
+    body = "1" + "".join(str(secrets.randbelow(10)) for _ in range(12))
+    return body + str(check_digit(body))
 
 
 def _body(fleet: seed.Fleet, tag: str, number: int) -> bytes:
@@ -89,6 +96,8 @@ async def main(args: argparse.Namespace, data_dir: Path) -> None:
         transport=transport, base_url="http://bench", headers=headers
     ) as client:
         await seed.create_products(client, fleet, PRODUCTS)
+        # GTINs of this run only: a reused database keeps the previous runs' owners.
+        fleet.gtins = [_fresh_gtin() for _ in fleet.gtins]
         # Bodies are encoded beforehand, and answers decoded with orjson: the client's
         # CPU counts in process_time too, and should stay small next to the server's.
         bodies = [_body(fleet, tag, n) for n in range(args.warmup + args.batches)]

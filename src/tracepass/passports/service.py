@@ -5,7 +5,8 @@ entry (and, for status changes, its outbox event) in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -338,9 +339,14 @@ def _check_role(role: str) -> None:
         )
 
 
-def _prepare_identity(index: int, body: CreatePassportInput, now: datetime) -> _Prepared:
+def _prepare_identity(
+    index: int,
+    body: CreatePassportInput,
+    now: datetime,
+    normalise_gtin: Callable[[str], str | None] = gs1.normalise_gtin,
+) -> _Prepared:
     errors: dict[str, list[str]] = {}
-    gtin = gs1.normalise_gtin(body.gs1.gtin)
+    gtin = normalise_gtin(body.gs1.gtin)
     if gtin is None:
         errors["gs1.gtin"] = [gs1.gtin_problem(body.gs1.gtin) or "Invalid GTIN."]
     serial_problem = gs1.serial_problem(body.gs1.serial_number)
@@ -467,12 +473,13 @@ def _prepare_identities(
     bodies: Sequence[CreatePassportInput | ApiError], planned: list[Planned | None], now: datetime
 ) -> list[_Prepared]:
     prepared: list[_Prepared] = []
+    normalise_gtin = functools.cache(gs1.normalise_gtin)  # a batch mostly repeats its GTINs
     for index, body in enumerate(bodies):
         if isinstance(body, ApiError):
             planned[index] = body
             continue
         try:
-            prepared.append(_prepare_identity(index, body, now))
+            prepared.append(_prepare_identity(index, body, now, normalise_gtin))
         except ApiError as exc:
             planned[index] = exc
     return prepared
