@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -722,10 +722,21 @@ def parse_batch_item(raw: Any) -> CreatePassportInput | ApiError:
         return validation_error(field_errors_from_pydantic(exc.errors()))
 
 
+_BATCH_ITEMS = TypeAdapter(list[CreatePassportInput])
+
+
+def parse_batch_items(items: Sequence[Any]) -> list[CreatePassportInput | ApiError]:
+    """Every item validated on its own; in one call when all are valid (the usual case)."""
+    try:
+        return list(_BATCH_ITEMS.validate_python(items))
+    except ValidationError:
+        return [parse_batch_item(raw) for raw in items]
+
+
 async def create_batch(
     session: AsyncSession, caller: Caller, items: Sequence[Any], confirm_overage: bool
 ) -> dict[str, Any]:
-    bodies = [parse_batch_item(raw) for raw in items]
+    bodies = parse_batch_items(items)
     outcomes = await _create_with_retry(session, caller, bodies, confirm_overage)
     results: list[dict[str, Any]] = []
     for index, outcome in enumerate(outcomes):
