@@ -145,28 +145,14 @@ def api_client(base_url: str, api_key: str, connections: int) -> httpx.AsyncClie
 
 # --- direct bulk path ----------------------------------------------------------------
 
-PASSPORT_COLUMNS = (
-    "id",
-    "workspace_id",
-    "product_id",
-    "template_id",
-    "gtin",
-    "serial",
-    "lot",
-    "status",
-    "fields",
-    "parties",
-    "revision",
-    "published_revision",
-    "published_snapshot",
-    "published_etag",
-    "suspend_reason",
-    "created_at",
-    "updated_at",
-    "published_at",
-    "suspended_at",
-    "archived_at",
-)
+
+def _passport_columns() -> tuple[str, ...]:
+    from tracepass.passports.models import Passport
+
+    return tuple(column.name for column in Passport.__table__.columns)
+
+
+PASSPORT_COLUMNS = _passport_columns()  # the table's order, which `_rows` follows
 
 
 @dataclass

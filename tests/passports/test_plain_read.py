@@ -78,16 +78,6 @@ async def test_plain_read_follows_a_renamed_product(
     assert body["product"]["name"] == "Renamed tyre"
 
 
-async def test_plain_read_of_another_workspace_passport_is_404(
-    make_passport: MakePassport, make_api: Any
-) -> None:
-    created = await make_passport()
-    other = await make_api()
-    response = await other.get(f"{PASSPORTS}/{created['_id']}")
-    assert response.status_code == 404
-    assert response.json() == {"error": "Not found", "details": {"resource": "passport"}}
-
-
 async def test_plain_read_of_an_unknown_or_malformed_id_is_404(api: Any) -> None:
     for passport_id in ("0" * 24, "not-an-id", "batch"):
         response = await api.get(f"{PASSPORTS}/{passport_id}")
