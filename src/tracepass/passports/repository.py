@@ -6,6 +6,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,6 +31,11 @@ _OUTBOX_EVENTS = cast(Table, OutboxEvent.__table__)
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+def dialect_of(session: AsyncSession) -> Dialect:
+    """The session's dialect, without starting its transaction."""
+    return session.get_bind().dialect
 
 
 # --- passports ---
@@ -354,13 +360,26 @@ def _values_sql(row_sql: str, width: int, count: int) -> str:
     return ", ".join(shifted(index * width) for index in range(count))
 
 
-def _encoded(rows: Sequence[Mapping[str, Any]], columns: Columns) -> list[Any]:
-    """The rows' driver parameters, row after row, built column by column."""
+@dataclass(frozen=True, slots=True)
+class EncodedRows:
+    """Rows of one table as driver parameters, ready for `insert_encoded`: encoding can
+    happen before the transaction (on SQLite every writer waits while one is open)."""
+
+    head: str
+    row_sql: str
+    rows: list[tuple[Any, ...]]
+
+
+def encode_rows(dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]) -> EncodedRows:
+    """Complete rows (all with the same keys), each value encoded by its column's type."""
+    if not rows:
+        return EncodedRows("", "", [])
+    head, row_sql, columns = _insert_plan(table, dialect, tuple(rows[0]))
     values_by_column = []
     for key, encode in columns:
         values = [row[key] for row in rows]
         values_by_column.append(values if encode is None else _encode_each(values, encode))
-    return [value for row in zip(*values_by_column, strict=True) for value in row]
+    return EncodedRows(head, row_sql, list(zip(*values_by_column, strict=True)))
 
 
 def _encode_each(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
@@ -377,21 +396,36 @@ def _encode_each(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
     return encoded
 
 
-async def _insert_rows(
-    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+async def insert_encoded(
+    session: AsyncSession, encoded: EncodedRows, keep: Sequence[int] | None = None
 ) -> None:
-    """Multi-row INSERTs of complete rows (all with the same keys), values encoded by
-    the columns' own types: what `insert(table)` does, without its per-row statement
-    and parameter machinery (most of the CPU of a 100-row batch). One statement per
-    100 rows is also one round trip, and cheaper for PostgreSQL than 100 executes."""
+    """INSERT the encoded rows (or those at the `keep` positions), 100 per statement:
+    one statement is one round trip, and cheaper for PostgreSQL than 100 executes."""
+    rows = encoded.rows if keep is None else [encoded.rows[i] for i in keep]
     if not rows:
         return
     connection = await session.connection()
-    head, row_sql, columns = _insert_plan(table, connection.dialect, tuple(rows[0]))
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start : start + _ROWS_PER_INSERT]
-        sql = head + _values_sql(row_sql, len(columns), len(chunk))
-        await connection.exec_driver_sql(sql, tuple(_encoded(chunk, columns)))
+        sql = encoded.head + _values_sql(encoded.row_sql, len(chunk[0]), len(chunk))
+        await connection.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
+
+
+async def _insert_rows(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """What `insert(table)` with a list of rows does, without SQLAlchemy's per-row
+    statement and parameter machinery (most of the CPU of a 100-row batch)."""
+    if rows:
+        await insert_encoded(session, encode_rows(dialect_of(session), table, rows))
+
+
+def encode_audit(dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> EncodedRows:
+    return encode_rows(dialect, _AUDIT_ENTRIES, rows)
+
+
+def encode_outbox(dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> EncodedRows:
+    return encode_rows(dialect, _OUTBOX_EVENTS, rows)
 
 
 # --- the plain API read, below the ORM ---

@@ -304,6 +304,7 @@ class _Prepared:
     body: CreatePassportInput
     gtin: str
     parties: dict[str, Any]
+    passport_id: str = ""  # drawn once the identity is valid
     product: Product | None = None
     template: Template | None = None
     fields: dict[str, Any] = field(default_factory=dict)
@@ -442,7 +443,7 @@ async def _check_quota(
 def _passport_row(item: _Prepared, caller: Caller, now: datetime) -> dict[str, Any]:
     assert item.product is not None
     return {
-        "id": new_object_id(),
+        "id": item.passport_id,
         "workspace_id": caller.workspace_id,
         "product_id": item.product.id,
         "template_id": item.product.template_id,
@@ -479,9 +480,12 @@ def _prepare_identities(
             planned[index] = body
             continue
         try:
-            prepared.append(_prepare_identity(index, body, now, normalise_gtin))
+            item = _prepare_identity(index, body, now, normalise_gtin)
         except ApiError as exc:
             planned[index] = exc
+            continue
+        item.passport_id = new_object_id()
+        prepared.append(item)
     return prepared
 
 
@@ -573,25 +577,25 @@ async def _claim_identities(
     return creatable
 
 
-def _created_audit_row(caller: Caller, row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _created_audit_row(caller: Caller, item: _Prepared, now: datetime) -> dict[str, Any]:
     changes = {
-        "status": {"old": None, "new": row["status"]},
-        "gtin": row["gtin"],
-        "serialNumber": row["serial"],
+        "status": {"old": None, "new": lifecycle.DRAFT},
+        "gtin": item.gtin,
+        "serialNumber": item.body.gs1.serial_number,
     }
-    return _audit_row(caller, row["id"], "passport.created", changes, now)
+    return _audit_row(caller, item.passport_id, "passport.created", changes, now)
 
 
 def _created_outbox_row(
-    caller: Caller, row: dict[str, Any], now: datetime, occurred_at: str | None
+    caller: Caller, item: _Prepared, now: datetime, occurred_at: str | None
 ) -> dict[str, Any]:
-    """`_outbox_row(caller, "passport.created", passport, now)`, from the inserted row."""
+    """`_outbox_row(caller, "passport.created", passport, now)` of the passport to be."""
     payload = {
-        "passportId": row["id"],
-        "productId": row["product_id"],
-        "gtin": row["gtin"],
-        "serialNumber": row["serial"],
-        "status": row["status"],
+        "passportId": item.passport_id,
+        "productId": item.body.product_id,
+        "gtin": item.gtin,
+        "serialNumber": item.body.gs1.serial_number,
+        "status": lifecycle.DRAFT,
         "actor": caller.auth.actor,
         "occurredAt": occurred_at,
     }
@@ -604,8 +608,34 @@ def _created_outbox_row(
     }
 
 
+class _Journal:
+    """The audit entry and outbox event of every item that may be created, built and
+    encoded before the transaction (on SQLite every writer waits while one is open);
+    only the created items' rows are inserted."""
+
+    def __init__(
+        self, session: AsyncSession, caller: Caller, items: list[_Prepared], now: datetime
+    ) -> None:
+        dialect = repo.dialect_of(session)
+        occurred_at = iso_z(now)
+        self._slots = {item.index: slot for slot, item in enumerate(items)}
+        audit = [_created_audit_row(caller, item, now) for item in items]
+        outbox = [_created_outbox_row(caller, item, now, occurred_at) for item in items]
+        self._audit = repo.encode_audit(dialect, audit)
+        self._outbox = repo.encode_outbox(dialect, outbox)
+
+    async def insert(self, session: AsyncSession, created: list[_Prepared]) -> None:
+        slots = [self._slots[item.index] for item in created]
+        await repo.insert_encoded(session, self._audit, slots)
+        await repo.insert_encoded(session, self._outbox, slots)
+
+
 async def _insert_created(
-    session: AsyncSession, caller: Caller, creatable: list[_Prepared], now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    creatable: list[_Prepared],
+    now: datetime,
+    journal: _Journal,
 ) -> None:
     """Passports, their product counts, audit entries and outbox events (bulk inserts)."""
     rows = []
@@ -617,11 +647,7 @@ async def _insert_created(
     await repo.insert_passports(session, rows)
     for product_id, count in per_product.items():
         await repo.add_to_passport_count(session, caller.workspace_id, product_id, count)
-    await repo.insert_audit(session, [_created_audit_row(caller, row, now) for row in rows])
-    occurred_at = iso_z(now)
-    await repo.insert_outbox(
-        session, [_created_outbox_row(caller, row, now, occurred_at) for row in rows]
-    )
+    await journal.insert(session, creatable)
 
 
 async def _create_all(
@@ -634,13 +660,14 @@ async def _create_all(
     now = utcnow()
     planned: list[Planned | None] = [None] * len(bodies)
     prepared = _prepare_identities(bodies, planned, now)
+    journal = _Journal(session, caller, prepared, now)  # before the first statement
     ready = await _attach_products(session, caller, prepared, planned, now)
     creatable = await _claim_identities(session, caller, ready, planned, now)
     confirmed = confirm_overage or (
         bool(creatable) and all(i.body.confirm_overage for i in creatable)
     )
     await _check_quota(session, caller, len(creatable), confirmed)
-    await _insert_created(session, caller, creatable, now)
+    await _insert_created(session, caller, creatable, now, journal)
     for item in creatable:
         planned[item.index] = item
     return [p if p is not None else ApiError(500, "Internal server error") for p in planned]
