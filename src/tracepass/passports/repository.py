@@ -144,10 +144,6 @@ _TAKEN_SQLITE = (
 )
 
 
-async def insert_passports(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    await _insert_rows(session, _PASSPORTS, rows)
-
-
 async def set_status(
     session: AsyncSession,
     workspace_id: str,
@@ -349,20 +345,20 @@ def _insert_plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> tuple
 
 
 @functools.lru_cache(maxsize=64)
-def _values_sql(row_sql: str, width: int, count: int) -> str:
-    """`count` copies of one row's `(...)`, `$n` placeholders numbered on."""
+def _values_sql(row_sql: str, width: int, count: int, offset: int = 0) -> str:
+    """`count` copies of one row's `(...)`, `$n` placeholders numbered on from `offset`."""
     if "$" not in row_sql:  # qmark
         return ", ".join([row_sql] * count)
 
-    def shifted(offset: int) -> str:
-        return _DOLLAR_PARAM.sub(lambda m: f"${int(m.group(1)) + offset}", row_sql)
+    def shifted(by: int) -> str:
+        return _DOLLAR_PARAM.sub(lambda m: f"${int(m.group(1)) + by}", row_sql)
 
-    return ", ".join(shifted(index * width) for index in range(count))
+    return ", ".join(shifted(offset + index * width) for index in range(count))
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedRows:
-    """Rows of one table as driver parameters, ready for `insert_encoded`: encoding can
+    """Rows of one table as driver parameters, ready to INSERT: encoding can
     happen before the transaction (on SQLite every writer waits while one is open)."""
 
     head: str
@@ -396,19 +392,58 @@ def _encode_each(values: list[Any], encode: Callable[[Any], Any]) -> list[Any]:
     return encoded
 
 
+# Encoded rows and the positions of those to insert (None: all of them).
+InsertPart = tuple[EncodedRows, Sequence[int] | None]
+
+
 async def insert_encoded(
     session: AsyncSession, encoded: EncodedRows, keep: Sequence[int] | None = None
 ) -> None:
     """INSERT the encoded rows (or those at the `keep` positions), 100 per statement:
     one statement is one round trip, and cheaper for PostgreSQL than 100 executes."""
-    rows = encoded.rows if keep is None else [encoded.rows[i] for i in keep]
-    if not rows:
+    await insert_encoded_together(session, [(encoded, keep)])
+
+
+async def insert_encoded_together(session: AsyncSession, parts: Sequence[InsertPart]) -> None:
+    """INSERT several tables' encoded rows, parents first. PostgreSQL takes up to 100
+    rows of each in one statement, the others as data-modifying CTEs (foreign keys are
+    checked at its end, so a child may reference a parent of the same statement): one
+    round trip instead of one per table. SQLite has no such CTEs: one per table."""
+    selected = [(encoded, _rows_at(encoded, keep)) for encoded, keep in parts]
+    selected = [(encoded, rows) for encoded, rows in selected if rows]
+    if not selected:
         return
     connection = await session.connection()
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        sql = encoded.head + _values_sql(encoded.row_sql, len(chunk[0]), len(chunk))
-        await connection.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
+    if connection.dialect.name == "postgresql" and all(
+        len(rows) <= _ROWS_PER_INSERT for _, rows in selected
+    ):
+        await connection.exec_driver_sql(*_chained_insert(selected))
+        return
+    for encoded, rows in selected:
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            sql = encoded.head + _values_sql(encoded.row_sql, len(chunk[0]), len(chunk))
+            await connection.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
+
+
+def _rows_at(encoded: EncodedRows, keep: Sequence[int] | None) -> list[tuple[Any, ...]]:
+    return encoded.rows if keep is None else [encoded.rows[i] for i in keep]
+
+
+def _chained_insert(
+    selected: list[tuple[EncodedRows, list[tuple[Any, ...]]]],
+) -> tuple[str, tuple[Any, ...]]:
+    """`WITH i0 AS (INSERT ...), i1 AS (INSERT ...) INSERT ...` and its parameters."""
+    statements: list[str] = []
+    params: list[Any] = []
+    for encoded, rows in selected:
+        width = len(rows[0])
+        values = _values_sql(encoded.row_sql, width, len(rows), len(params))
+        statements.append(encoded.head + values)
+        params.extend(value for row in rows for value in row)
+    *first, last = statements
+    ctes = ", ".join(f"i{n} AS ({sql})" for n, sql in enumerate(first))
+    return (f"WITH {ctes} {last}" if ctes else last), tuple(params)
 
 
 async def _insert_rows(
@@ -418,6 +453,10 @@ async def _insert_rows(
     statement and parameter machinery (most of the CPU of a 100-row batch)."""
     if rows:
         await insert_encoded(session, encode_rows(dialect_of(session), table, rows))
+
+
+def encode_passports(dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> EncodedRows:
+    return encode_rows(dialect, _PASSPORTS, rows)
 
 
 def encode_audit(dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> EncodedRows:

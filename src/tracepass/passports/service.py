@@ -624,10 +624,9 @@ class _Journal:
         self._audit = repo.encode_audit(dialect, audit)
         self._outbox = repo.encode_outbox(dialect, outbox)
 
-    async def insert(self, session: AsyncSession, created: list[_Prepared]) -> None:
+    def parts(self, created: list[_Prepared]) -> list[repo.InsertPart]:
         slots = [self._slots[item.index] for item in created]
-        await repo.insert_encoded(session, self._audit, slots)
-        await repo.insert_encoded(session, self._outbox, slots)
+        return [(self._audit, slots), (self._outbox, slots)]
 
 
 async def _insert_created(
@@ -637,17 +636,17 @@ async def _insert_created(
     now: datetime,
     journal: _Journal,
 ) -> None:
-    """Passports, their product counts, audit entries and outbox events (bulk inserts)."""
+    """Passports, their audit entries and outbox events (bulk inserts), product counts."""
     rows = []
     per_product: dict[str, int] = {}
     for item in creatable:
         item.row = _passport_row(item, caller, now)
         rows.append(item.row)
         per_product[item.row["product_id"]] = per_product.get(item.row["product_id"], 0) + 1
-    await repo.insert_passports(session, rows)
+    passports = repo.encode_passports(repo.dialect_of(session), rows)
+    await repo.insert_encoded_together(session, [(passports, None), *journal.parts(creatable)])
     for product_id, count in per_product.items():
         await repo.add_to_passport_count(session, caller.workspace_id, product_id, count)
-    await journal.insert(session, creatable)
 
 
 async def _create_all(
