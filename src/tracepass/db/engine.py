@@ -69,6 +69,12 @@ def _numbered(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
 
 
+async def _keep_session_state(connection: asyncpg.Connection) -> None:
+    """The raw-read pool's reset: none. Its connections only ever run single read-only
+    statements, and asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlocks…)
+    would be a second round trip on every read."""
+
+
 class Database:
     """Owns the engine; hands out read and write sessions."""
 
@@ -158,6 +164,7 @@ class Database:
                     dsn.render_as_string(hide_password=False),
                     min_size=1,
                     max_size=self._pool_size,
+                    reset=_keep_session_state,
                 )
         return self._pg_pool
 
