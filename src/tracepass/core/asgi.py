@@ -14,6 +14,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+def encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """ASGI raw headers (lower-cased names, latin-1) from a name -> value dict."""
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
 async def send_bytes(
     send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
 ) -> None:

@@ -23,6 +23,7 @@ from tracepass.core.asgi import (
     Receive,
     Scope,
     Send,
+    encode_headers,
     header,
     read_body,
     replaying_receive,
@@ -41,10 +42,6 @@ UNAUTHENTICATED_PATHS = frozenset({"/api/v1/openapi.json"})
 _JSON = (b"content-type", b"application/json")
 
 
-def _encode_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-
-
 async def _send_error(
     send: Send,
     status: int,
@@ -53,7 +50,7 @@ async def _send_error(
     headers: dict[str, str] | None = None,
 ) -> None:
     await send_bytes(
-        send, status, error_body(error, details), [_JSON, *_encode_headers(headers or {})]
+        send, status, error_body(error, details), [_JSON, *encode_headers(headers or {})]
     )
 
 
@@ -225,7 +222,7 @@ class ApiGateway:
             **budgets.rate_limit_headers(auth, state),
             "Idempotent-Replayed": "true",
         }
-        await send_bytes(send, stored.status_code, stored.body, _encode_headers(headers))
+        await send_bytes(send, stored.status_code, stored.body, encode_headers(headers))
 
     async def _release(self, auth: AuthContext, key: str) -> None:
         async with self.db.write_session() as session:
@@ -240,7 +237,7 @@ class ApiGateway:
         key: str | None,
         extra_headers: dict[str, str],
     ) -> None:
-        encoded_extra = _encode_headers(extra_headers)
+        encoded_extra = encode_headers(extra_headers)
         status = 500
         raw_headers: list[tuple[bytes, bytes]] = []
         chunks: list[bytes] = []

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from tracepass.core.asgi import send_bytes
 from tracepass.core.auth import AuthContext, current_auth
 from tracepass.core.cache import app_cache
 from tracepass.core.pagination import PageParams, page_params
@@ -355,8 +356,7 @@ async def get_passport_plain(scope: Scope, receive: Receive, send: Send) -> None
     cache: service.ReadCache = app_cache(app, "passport_read_cache", service.READ_CACHE_ENTRIES)
     body = await service.read_passport_body(app.state.db, cache, caller, scope["path_params"]["id"])
     headers = [(b"content-length", str(len(body)).encode("latin-1")), *_JSON_HEADERS]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_bytes(send, 200, body, headers)
 
 
 routes = [PlainGetRoute("/api/v1/passports/{id}", AsgiEndpoint(get_passport_plain))]

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from tracepass.config import Settings
+from tracepass.core.asgi import encode_headers, send_bytes
 from tracepass.core.auth import AuthContext, bearer_token, current_auth
 from tracepass.core.cache import app_cache
 from tracepass.core.errors import ApiError, error_body
@@ -106,16 +107,12 @@ def _credentials(query: QueryParams, authorization: str | None) -> tuple[str | N
 RawHeaders = list[tuple[bytes, bytes]]
 
 
-def _encode(headers: dict[str, str]) -> RawHeaders:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-
-
 @functools.cache
 def _fixed_headers(ok: bool, private: bool, html: bool) -> tuple[tuple[bytes, bytes], ...]:
     """The headers a scan answer carries whatever the passport, encoded once."""
     cache_control = PRIVATE_CACHE if private else PUBLIC_CACHE if ok else ERROR_CACHE
     security = HTML_SECURITY_HEADERS if html else JSON_HEADERS
-    return tuple(_encode({"Vary": VARY, "Cache-Control": cache_control, **security}))
+    return tuple(encode_headers({"Vary": VARY, "Cache-Control": cache_control, **security}))
 
 
 def _response_headers(result: service.ScanResult) -> RawHeaders:
@@ -143,8 +140,7 @@ async def _send(
         raw.append((b"content-length", str(len(body)).encode("latin-1")))
         if media_type is not None:
             raw.append((b"content-type", media_type.encode("latin-1")))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": b"" if head or status == 304 else body})
+    await send_bytes(send, status, b"" if head or status == 304 else body, raw)
 
 
 async def _respond(send: Send, result: service.ScanResult, head: bool) -> None:
@@ -183,7 +179,7 @@ async def resolve_digital_link(scope: Scope, receive: Receive, send: Send) -> No
         body, media_type = _bad_link_body(scope, representation, locale, str(exc))
         security = HTML_SECURITY_HEADERS if representation == "html" else JSON_HEADERS
         error_headers = {**security, "Cache-Control": ERROR_CACHE, "Vary": VARY}
-        await _send(send, 400, _encode(error_headers), body, media_type, head)
+        await _send(send, 400, encode_headers(error_headers), body, media_type, head)
         return
     token, token_in_query = _credentials(query, headers.get(b"authorization"))
     scan = service.ScanRequest(
